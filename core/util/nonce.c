@@ -1,1 +1,155 @@
-/* being written */
+/* core/util/nonce.c - stateless digest nonces: "<time hex>.<mac hex>",
+ * the mac a truncated HMAC-SHA-256 of the time text. Replay limits
+ * (nonce-count) and the stale= answer belong to core/sip/auth.c.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include "util/nonce.h"
+
+#define TS_LEN    16                      /* hex digits of the time */
+#define MAC_LEN   32                      /* hex digits of the mac */
+#define NONCE_LEN (TS_LEN + 1 + MAC_LEN)  /* without the NUL */
+
+/* Only 128 bits of the HMAC are kept: plenty against forgery, and the
+ * nonce comes back in every Authorization header, so shorter is better.
+ */
+static int mac_hex(const struct pbx_nonce_key *k, const char *ts,
+		   char out[MAC_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	unsigned i;
+
+	if (!HMAC(EVP_sha256(), k->key, (int)sizeof(k->key),
+		  (const unsigned char *)ts, TS_LEN, md, &mdlen) ||
+	    mdlen * 2 < MAC_LEN)
+		return EIO;
+
+	for (i = 0; i < MAC_LEN / 2; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 0x0f];
+	}
+	out[MAC_LEN] = '\0';
+
+	return 0;
+}
+
+/* True if <s> holds <n> lower-case hex digits: we only ever write those,
+ * so anything else was not made here.
+ */
+static bool is_lhex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	}
+
+	return true;
+}
+
+/* Derive <k> from <secret> as SHA-256(secret), so every node configured
+ * with the same auth.nonce_secret accepts the others' nonces; with NULL
+ * or "" pick 32 random bytes (nonces then die with the process). Returns
+ * 0, EINVAL for a NULL <k>, EIO if OpenSSL fails.
+ */
+int pbx_nonce_key_init(struct pbx_nonce_key *k, const char *secret)
+{
+	unsigned int mdlen = 0;
+
+	if (!k)
+		return EINVAL;
+
+	if (!secret || !*secret)
+		return RAND_bytes(k->key, (int)sizeof(k->key)) == 1 ? 0 : EIO;
+
+	if (!EVP_Digest(secret, strlen(secret), k->key, &mdlen,
+			EVP_sha256(), NULL) || mdlen != sizeof(k->key))
+		return EIO;
+
+	return 0;
+}
+
+/* Write the nonce for time <now> under key <k> into <out> of <outsz>
+ * bytes. Only [0-9a-f.] appear, so it is safe inside a quoted-string and
+ * as a token. Returns 0, EINVAL for bad arguments or a short buffer, EIO
+ * if OpenSSL fails. Any thread.
+ */
+int pbx_nonce_make(const struct pbx_nonce_key *k, time_t now,
+		   char *out, size_t outsz)
+{
+	char ts[TS_LEN + 1];
+	char mac[MAC_LEN + 1];
+	int err;
+
+	if (!k || !out || outsz < NONCE_LEN + 1 || now < 0)
+		return EINVAL;
+
+	snprintf(ts, sizeof(ts), "%016llx", (unsigned long long)now);
+
+	err = mac_hex(k, ts, mac);
+	if (err)
+		return err;
+
+	snprintf(out, outsz, "%s.%s", ts, mac);
+	return 0;
+}
+
+/* Check <nonce> against key <k> at time <now>: 0 if its mac is right and
+ * it is younger than <ttl> seconds; ETIMEDOUT if the mac is right but it
+ * is older (the client should retry with stale=true, RFC 7616 3.3);
+ * EINVAL for a NULL, malformed, forged or future nonce; EIO if OpenSSL
+ * fails. Any thread.
+ */
+int pbx_nonce_check(const struct pbx_nonce_key *k, const char *nonce,
+		    time_t now, unsigned ttl)
+{
+	char ts[TS_LEN + 1];
+	char mac[MAC_LEN + 1];
+	unsigned long long stamp;
+	int err;
+
+	if (!k || !nonce || now < 0)
+		return EINVAL;
+
+	/* Bounded length first: the nonce comes from the network. */
+	if (strnlen(nonce, NONCE_LEN + 1) != NONCE_LEN ||
+	    nonce[TS_LEN] != '.' || !is_lhex(nonce, TS_LEN) ||
+	    !is_lhex(nonce + TS_LEN + 1, MAC_LEN))
+		return EINVAL;
+
+	memcpy(ts, nonce, TS_LEN);
+	ts[TS_LEN] = '\0';
+
+	err = mac_hex(k, ts, mac);
+	if (err)
+		return err;
+
+	if (CRYPTO_memcmp(mac, nonce + TS_LEN + 1, MAC_LEN) != 0)
+		return EINVAL;
+
+	/* Signed by us, so the stamp is one we wrote; a future one means a
+	 * node's clock or key is wrong, and we do not trust it.
+	 */
+	stamp = strtoull(ts, NULL, 16);
+	if (stamp > (unsigned long long)now)
+		return EINVAL;
+
+	if ((unsigned long long)now - stamp >= ttl)
+		return ETIMEDOUT;
+
+	return 0;
+}

@@ -74,6 +74,12 @@ int pbx_cfg_load(struct pbx_cfg *cfg, const char *path,
 int pbx_cfg_set(struct pbx_cfg *cfg, const char *key, const char *value,
 		char *err, size_t errsz);
 
+/* Check the rules between keys (registrar.min_expires <= default_expires
+ * <= max_expires) once every -o is applied; pbx_cfg_load() already does
+ * for the file. EINVAL with the keys in conflict in <err>.
+ */
+int pbx_cfg_check(const struct pbx_cfg *cfg, char *err, size_t errsz);
+
 /* Release every string of <cfg>. */
 void pbx_cfg_free(struct pbx_cfg *cfg);
 
