@@ -109,12 +109,19 @@ static char *read_file(const char *path)
 
 static bool is_applied(PGconn *conn, const char *name)
 {
-	const char *params[1] = { name };
-	PGresult *res = PQexecParams(conn,
+	char version[5];
+	const char *params[1] = { version };
+	PGresult *res;
+	bool applied;
+
+	/* The version is the file's four leading digits. */
+	memcpy(version, name, 4);
+	version[4] = '\0';
+	res = PQexecParams(conn,
 		"SELECT 1 FROM schema_migrations WHERE version = $1::int",
 		1, NULL, params, NULL, NULL, 0);
-	bool applied = PQresultStatus(res) == PGRES_TUPLES_OK &&
-		       PQntuples(res) > 0;
+	applied = PQresultStatus(res) == PGRES_TUPLES_OK &&
+		  PQntuples(res) > 0;
 
 	PQclear(res);
 	return applied;

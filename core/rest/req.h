@@ -136,11 +136,12 @@ json_t *pbx_rest_query_bool(const PGresult *res, int row, int col);
 /* Column <col> as a JSON real, or null when SQL NULL. */
 json_t *pbx_rest_query_real(const PGresult *res, int row, int col);
 
-/* SQL expression rendering timestamptz column <c> as RFC 3339 UTC text,
- * independent of the session's TimeZone.
+/* SQL expression rendering timestamptz column <c> as RFC 3339 UTC text
+ * with milliseconds (so a PATCH visibly moves updated_at), independent
+ * of the session's TimeZone.
  */
 #define PBX_REST_SQL_TIME(c) \
 	"to_char(" c " AT TIME ZONE 'UTC', " \
-	"'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+	"'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 #endif

@@ -478,11 +478,12 @@ int pbx_rest_start(struct pbx_rest **restp, const struct pbx_cfg *cfg,
 		MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	rest->mhd = MHD_start_daemon(
 		flags, (uint16_t)cfg->rest_port, NULL, NULL, access_h, rest,
+		/* First, or MHD writes its own option errors to stderr. */
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, rest,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE,
 		(unsigned)(cfg->rest_threads ? cfg->rest_threads : 1),
 		MHD_OPTION_NOTIFY_COMPLETED, completed_h, rest,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, rest,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
 		MHD_OPTION_END);
 	if (!rest->mhd) {

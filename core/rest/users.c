@@ -53,12 +53,17 @@ static int no_user(struct pbx_rest_req *req, const char *ext)
 			      "no user with extension %s", ext);
 }
 
+/* "invalid" names a field; a fault of the body as a whole (no field to
+ * change) is a "bad_request" like an empty or non-object body.
+ */
 static int invalid(struct pbx_rest_req *req,
 		   const struct pbx_rest_verr *verr)
 {
-	return pbx_rest_error(req, 400, "invalid",
-			      verr->field[0] ? verr->field : NULL,
-			      "%s", verr->message);
+	bool whole = verr->field[0] == '\0';
+
+	return pbx_rest_error(req, 400, whole ? "bad_request" : "invalid",
+			      whole ? NULL : verr->field, "%s",
+			      verr->message);
 }
 
 /* Hash what <in> carries in clear. HA1 = H(extension:realm:password)

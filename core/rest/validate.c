@@ -221,12 +221,15 @@ static int check_password(const json_t *v, const char *ext,
 {
 	char why[160];
 
+	/* secret.c words its reasons to follow the field name: "password
+	 * must be at least 8 characters".
+	 */
 	if (!json_is_string(v))
 		return reject(verr, "password", "password must be a string");
 	why[0] = '\0';
 	if (pbx_secret_password_check(json_string_value(v), ext, why,
 				      sizeof(why)))
-		return reject(verr, "password", "password rejected: %s",
+		return reject(verr, "password", "password %s",
 			      why[0] ? why : "does not meet the policy");
 	in->password = json_string_value(v);
 	return 0;
@@ -247,8 +250,7 @@ static int check_pin(const json_t *v, struct pbx_rest_user_in *in,
 			      "a string of digits, or null");
 	why[0] = '\0';
 	if (pbx_secret_pin_check(json_string_value(v), why, sizeof(why)))
-		return reject(verr, "voicemail_pin",
-			      "voicemail_pin rejected: %s",
+		return reject(verr, "voicemail_pin", "voicemail_pin %s",
 			      why[0] ? why : "does not meet the policy");
 	in->pin = json_string_value(v);
 	return 0;

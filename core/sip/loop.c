@@ -5,9 +5,13 @@
 #define PBX_LOG_TAG "loop"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <sofia-sip/su.h>
+#include <sofia-sip/su_log.h>
 #include <sofia-sip/su_wait.h>
 
 #include <pbx/log.h>
@@ -32,10 +36,42 @@ struct pbx_timer {
 	void *arg;
 };
 
+/* Sofia's own loggers, exported by libsofia-sip-ua but not declared in
+ * its public headers.
+ */
+extern su_log_t nta_log[], tport_log[], nua_log[], sresolv_log[];
+
+/* Sofia prints a line in several calls; gather it and log it whole. */
+static void sofia_logger(void *stream, char const *fmt, va_list ap)
+{
+	static char line[1024];
+	static size_t len;
+	int n;
+
+	n = vsnprintf(line + len, sizeof(line) - len, fmt, ap);
+	if (n < 0)
+		return;
+	len += (size_t)n;
+	if (len >= sizeof(line) - 1)
+		len = sizeof(line) - 1;
+	if (!len || line[len - 1] != '\n')
+		return;
+	while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		line[--len] = '\0';
+	if (PBX_LOG_INFO <= pbx_log_level_cur)
+		pbx_log_write(PBX_LOG_INFO, "sofia", NULL, "%s", line);
+	len = 0;
+}
+
 int pbx_sip_loop_init(void)
 {
+	su_log_t *logs[] = { su_log_default, nta_log, tport_log, nua_log,
+			     sresolv_log };
+
 	if (su_init() != 0)
 		return EIO;
+	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++)
+		su_log_redirect(logs[i], sofia_logger, NULL);
 	root = su_root_create(NULL);
 	if (!root) {
 		su_deinit();

@@ -76,7 +76,7 @@ static void respond(struct req *rq, int status, const char *phrase,
 	ta_start(ta, tag, value);
 	nua_respond(rq->nh, status, phrase, NUTAG_WITH(rq->msg),
 		    ta_tags(ta));
-	ta_end(ta);
+	(void)ta_end(ta);
 	nua_handle_destroy(rq->nh);
 	rq->nh = NULL;
 }
@@ -139,7 +139,7 @@ static void reply_bindings(struct req *rq, time_t now)
 	}
 	respond(rq, SIP_200_OK, TAG_IF(list, SIPTAG_CONTACT(list)),
 		TAG_IF(path, SIPTAG_PATH(sip->sip_path)),
-		SIPTAG_DATE(sip_date_create(home, now)), TAG_END());
+		SIPTAG_DATE(sip_date_create(home, sip_now())), TAG_END());
 	su_home_deinit(home);
 }
 

@@ -233,7 +233,8 @@ START_TEST(cfg_err_range_edges)
 {
 	load_ok("sip.port = 65535\nrest.port = 0\nauth.nonce_ttl = 10\n");
 	ck_assert_uint_eq(cfg.sip_port, 65535);
-	load_bad("sip.port = 0\n", 1, "sip.port: '0' is out of range 1..65535");
+	load_bad("sip.port = 0\n", 1,
+		 "sip.port: '0' is out of range 1..65535");
 	load_bad("auth.nonce_ttl = 9\n", 1,
 		 "auth.nonce_ttl: '9' is out of range 10..86400");
 	load_bad("db.workers = 65\n", 1,
@@ -241,7 +242,8 @@ START_TEST(cfg_err_range_edges)
 	load_bad("db.workers = -1\n", 1,
 		 "db.workers: '-1' is out of range 1..64");
 	load_bad("db.workers = 99999999999999999999999\n", 1,
-		 "db.workers: '99999999999999999999999' is out of range 1..64");
+		 "db.workers: '99999999999999999999999' is out of range "
+		 "1..64");
 }
 END_TEST
 

@@ -147,7 +147,9 @@ static const struct {
 	{"{\"extension\":\"1001\",\"password\":12345678}",
 	 "password", "password must be a string"},
 	{"{\"extension\":\"1001\",\"password\":\"x\"}",
-	 "password", "password rejected: "},
+	 "password", "password must be at least 8 characters"},
+	{"{\"extension\":\"1001\",\"password\":\"abc1001xyz\"}",
+	 "password", "password must not contain the extension"},
 	{"{\"extension\":\"1001\",\"password\":\"" GOOD_PW "\","
 	 "\"colour\":\"red\"}", "colour", "unknown field 'colour'"},
 	{"{\"extension\":\"1001\",\"password\":\"" GOOD_PW "\","
@@ -184,10 +186,10 @@ static const struct {
 	 "\"voicemail_pin\":1234}", "voicemail_pin", "string of digits"},
 	{"{\"extension\":\"1001\",\"password\":\"" GOOD_PW "\","
 	 "\"voicemail_pin\":\"12\"}", "voicemail_pin",
-	 "voicemail_pin rejected: "},
+	 "voicemail_pin must be at least 4 digits"},
 	{"{\"extension\":\"1001\",\"password\":\"" GOOD_PW "\","
 	 "\"voicemail_pin\":\"12ab\"}", "voicemail_pin",
-	 "voicemail_pin rejected: "},
+	 "voicemail_pin must contain only digits"},
 	{"{\"extension\":\"1001\",\"password\":\"" GOOD_PW "\","
 	 "\"auth_algorithms\":\"SHA-512\"}", "auth_algorithms",
 	 "\"SHA-256,MD5\""},
@@ -291,7 +293,10 @@ static const struct {
 	{"{\"extension\":\"1001\",\"enabled\":true}", "extension",
 	 "extension cannot be changed"},
 	{"{\"enabled\":true,\"nick\":\"al\"}", "nick", "unknown field 'nick'"},
-	{"{\"password\":\"short\"}", "password", "password rejected: "},
+	{"{\"password\":\"short\"}", "password",
+	 "password must be at least 8 characters"},
+	{"{\"password\":\"x1001abcdef\"}", "password",
+	 "must not contain the extension"},
 	{"{\"password\":null}", "password", "must be a string"},
 	{"{\"max_contacts\":-3}", "max_contacts", "from 1 to 100"},
 	{"{\"email\":\"x@y\"}", "email", "name@example.com"},

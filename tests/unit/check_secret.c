@@ -182,8 +182,8 @@ START_TEST(secret_password_policy)
 	pw_bad("\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c" "1",
 	       "1001", "must be at least 8 characters");
 	ck_assert_int_eq(pbx_secret_password_check(
-		"\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c" "12", "1001",
-		NULL, 0), 0);
+		"\xd0\xbf\xd0\xb0\xd1\x80\xd0\xbe\xd0\xbb\xd1\x8c" "12",
+		"1001", NULL, 0), 0);
 }
 END_TEST
 
