@@ -436,6 +436,10 @@ static int bind_errno(const struct sockaddr_storage *ss, bool v6)
 int pbx_rest_start(struct pbx_rest **restp, const struct pbx_cfg *cfg,
 		   struct pbx_db_pool *pool)
 {
+	struct MHD_OptionItem pool_opt[] = {
+		{MHD_OPTION_END, 0, NULL},
+		{MHD_OPTION_END, 0, NULL},
+	};
 	struct sockaddr_storage ss;
 	struct pbx_rest *rest;
 	unsigned flags;
@@ -474,6 +478,13 @@ int pbx_rest_start(struct pbx_rest **restp, const struct pbx_cfg *cfg,
 	 * handlers block on PostgreSQL, so rest.threads is also how many
 	 * requests can wait on the database at once.
 	 */
+	/* MHD warns about a pool of one thread (or zero): leave the
+	 * option out then, and the polling thread serves alone.
+	 */
+	if (cfg->rest_threads > 1) {
+		pool_opt[0].option = MHD_OPTION_THREAD_POOL_SIZE;
+		pool_opt[0].value = (intptr_t)cfg->rest_threads;
+	}
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 		MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	rest->mhd = MHD_start_daemon(
@@ -481,8 +492,7 @@ int pbx_rest_start(struct pbx_rest **restp, const struct pbx_cfg *cfg,
 		/* First, or MHD writes its own option errors to stderr. */
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, rest,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE,
-		(unsigned)(cfg->rest_threads ? cfg->rest_threads : 1),
+		MHD_OPTION_ARRAY, pool_opt,
 		MHD_OPTION_NOTIFY_COMPLETED, completed_h, rest,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT,
 		MHD_OPTION_END);

@@ -24,7 +24,6 @@
 #include "sip/sip_int.h"
 
 #define ALLOW "REGISTER, OPTIONS"
-#define ACCEPT "application/sdp"
 #define SUPPORTED "path"
 
 static struct {
@@ -39,11 +38,13 @@ static const char *callid_of(const sip_t *sip)
 	return sip && sip->sip_call_id ? sip->sip_call_id->i_id : NULL;
 }
 
-/* OPTIONS to pbxd itself (RFC 3261 11.2): what we allow and accept. */
+/* OPTIONS to pbxd itself (RFC 3261 11.2): what we allow and support.
+ * nua adds "Accept: application/sdp" by itself.
+ */
 static void answer_options(nua_t *nua, nua_handle_t *nh)
 {
 	nua_respond(nh, SIP_200_OK, NUTAG_WITH_THIS(nua),
-		    SIPTAG_ALLOW_STR(ALLOW), SIPTAG_ACCEPT_STR(ACCEPT),
+		    SIPTAG_ALLOW_STR(ALLOW),
 		    SIPTAG_SUPPORTED_STR(SUPPORTED), TAG_END());
 	nua_handle_destroy(nh);
 }

@@ -24,7 +24,7 @@
  * count, so raising it later leaves old hashes valid.
  */
 #define PIN_ITERATIONS 100000
-#define PIN_ITER_MAX   10000000   /* refuse stored counts that stall us */
+#define PIN_ITER_MAX   1000000    /* refuse stored counts that stall us */
 #define PIN_SALT_BYTES 16
 #define PIN_HASH_BYTES 32
 #define PIN_SCHEME     "pbkdf2-sha256"
