@@ -95,7 +95,8 @@ static int load_config(struct pbx_cfg *cfg, char *err, size_t errsz)
 		if (e)
 			return e;
 	}
-	return 0;
+	/* Keys that must agree are checked once all overrides are in. */
+	return pbx_cfg_check(cfg, err, errsz);
 }
 
 static int cmd_migrate(const struct pbx_cfg *cfg, bool report)

@@ -152,7 +152,8 @@ static int body_parse(struct pending *p)
 	/* Duplicate keys are refused: which of two "password"s would win
 	 * is not something an administrator should have to guess.
 	 */
-	j = json_loadb(p->body, p->len, JSON_REJECT_DUPLICATES, &jerr);
+	j = json_loadb(p->body, p->len,
+			JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (!j) {
 		err = pbx_rest_error(req, 400, "bad_json", NULL,
 				     "malformed JSON at line %d, column %d: "

@@ -244,7 +244,8 @@ sipreg() {
 # free local port) of tests/sipp/SCENARIO.xml against pbxd. Defaults:
 # -m 1, -timeout 20s -timeout_error; pass -m/-r etc. to change them.
 # Returns sipp's exit status (0: every call succeeded). The message trace
-# is in $SIPP_MSGLOG afterwards, sipp's errors in $SIPP_ERRLOG.
+# is in $SIPP_MSGLOG afterwards, sipp's errors in $SIPP_ERRLOG; its
+# local port was $SIPP_PORT. The digest uri is sip:pbx.local (-auth_uri).
 sipp_run() {
 	local scen=$1 port mport rc has_m=0 a
 	shift
@@ -258,6 +259,7 @@ sipp_run() {
 	done
 	port=$(sip_free_port)
 	mport=$(sip_free_port)
+	SIPP_PORT=$port
 	SIPP_RUN_N=$((${SIPP_RUN_N:-0} + 1))
 	SIPP_MSGLOG="$PBX_TMP/sipp_$SIPP_RUN_N.msg"
 	SIPP_ERRLOG="$PBX_TMP/sipp_$SIPP_RUN_N.err"
@@ -266,7 +268,7 @@ sipp_run() {
 		-t u1 -nostdin -timeout 20s -timeout_error -max_recv_loops 1000
 		-trace_msg -message_file "$SIPP_MSGLOG"
 		-trace_err -error_file "$SIPP_ERRLOG"
-		-s "${SIPP_SERVICE:-pbx}")
+		-s "${SIPP_SERVICE:-pbx}" -auth_uri pbx.local)
 	[ $has_m = 1 ] || args+=(-m 1)
 	(cd "$PBX_TMP" && timeout 60 sipp "$PBX_SIP_HOST:$PBX_SIP_PORT" \
 		"${args[@]}" "$@" >"$SIPP_OUT" 2>&1)
@@ -274,17 +276,38 @@ sipp_run() {
 	return $rc
 }
 
-# sipp_users_csv FILE EXT:PASSWORD...: a sipp injection file (SEQUENTIAL;
-# fields: 0 user, 1 password, 2 domain).
+# sipp_users_csv FILE EXT:PASSWORD[:EXPIRES]...: a sipp injection file
+# (SEQUENTIAL; fields: 0 user, 1 password, 2 domain, 3 Expires, default
+# 3600), the one tests/sipp/reg_auth*.xml read.
 sipp_users_csv() {
-	local f=$1 up
+	local f=$1 up ext pw exp
 	shift
 	{
 		echo SEQUENTIAL
 		for up in "$@"; do
-			echo "${up%%:*};${up#*:};pbx.local"
+			IFS=: read -r ext pw exp <<<"$up"
+			echo "$ext;$pw;pbx.local;${exp:-3600}"
 		done
 	} >"$f"
+}
+
+# reg_count EXT: rows in registrations for EXT.
+reg_count() {
+	pbx_psql "SELECT count(*) FROM registrations WHERE extension = '$1'"
+}
+
+# wait_reg_count EXT N [SECONDS]: wait (default 5 s) until EXT has N rows
+# (pbxd writes bindings to PostgreSQL a few ms after answering).
+wait_reg_count() {
+	local ext=$1 n=$2
+	_reg_count_is() { [ "$(reg_count "$1")" = "$2" ]; }
+	wait_until "${3:-5}" _reg_count_is "$ext" "$n" ||
+		fail "registrations of $ext: expected $n rows, found $(reg_count "$ext")"
+}
+
+# sip_status OUTPUT: the STATUS line of sipreg's OUTPUT.
+sip_status() {
+	sed -n 's/^STATUS //p' <<<"$1" | tail -n 1
 }
 
 # sipp_show: the last sipp run's output and errors (for failure messages).
