@@ -5,6 +5,7 @@
 #define PBX_LOG_TAG "rest"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,8 +14,12 @@
 #include "db/db.h"
 #include "rest/req.h"
 
-int pbx_rest_query(struct pbx_rest_req *req, PGresult **resp,
-		   const char *sql, int n, const char *const *values)
+/* Dead pooled connections a request's first statement may step over. */
+#define RETRY_MAX 16
+
+/* One attempt. ECONNRESET when the connection turned out to be dead. */
+static int query_once(struct pbx_rest_req *req, PGresult **resp,
+		      const char *sql, int n, const char *const *values)
 {
 	ExecStatusType st;
 	PGresult *res;
@@ -39,9 +44,9 @@ int pbx_rest_query(struct pbx_rest_req *req, PGresult **resp,
 	}
 
 	if (PQstatus(req->pg) != CONNECTION_OK) {
-		PBX_WARN("database connection lost: %s",
+		PBX_INFO("database connection lost: %s",
 			 PQerrorMessage(req->pg));
-		err = EIO;
+		err = ECONNRESET;
 	} else if (res && pbx_db_sqlstate_is(res, "23505")) {
 		err = EEXIST;
 	} else {
@@ -51,6 +56,36 @@ int pbx_rest_query(struct pbx_rest_req *req, PGresult **resp,
 		err = EPROTO;
 	}
 	PQclear(res);
+	return err;
+}
+
+int pbx_rest_query(struct pbx_rest_req *req, PGresult **resp,
+		   const char *sql, int n, const char *const *values)
+{
+	bool first = !req->pg;
+	int err, tries = 0;
+
+	err = query_once(req, resp, sql, n, values);
+
+	/* Pooled connections may have died while idle (PostgreSQL was
+	 * restarted); the pool only notices on use, one connection at a
+	 * time. So the request's first statement is retried while the
+	 * connection it got turns out dead: each retry drops one, and once
+	 * the pool must connect afresh, that works or fails with EIO. The
+	 * cap only guards against a server that drops every new session.
+	 * Only the first statement: it is always the token lookup or
+	 * health's SELECT 1, safe to repeat, whereas a later INSERT might
+	 * have run before its connection died.
+	 */
+	while (err == ECONNRESET && first && ++tries <= RETRY_MAX) {
+		pbx_rest_query_release(req);
+		err = query_once(req, resp, sql, n, values);
+	}
+	if (err == ECONNRESET) {
+		PBX_WARN("%s %s: database unreachable", req->method,
+			 req->path);
+		err = EIO;
+	}
 	return err;
 }
 
@@ -64,32 +99,9 @@ void pbx_rest_query_release(struct pbx_rest_req *req)
 
 json_t *pbx_rest_query_str(const PGresult *res, int row, int col)
 {
-	const char *v;
-	json_t *j;
-	char *copy;
-	size_t i;
-
 	if (PQgetisnull(res, row, col))
 		return json_null();
-	v = PQgetvalue(res, row, col);
-	j = json_string(v);
-	if (j)
-		return j;
-
-	/* Not UTF-8: possible for text a phone sent (User-Agent) into a
-	 * SQL_ASCII database. JSON must be UTF-8, so show the odd bytes
-	 * as '?' rather than fail the whole listing.
-	 */
-	copy = strdup(v);
-	if (!copy)
-		return NULL;
-	for (i = 0; copy[i]; i++) {
-		if ((unsigned char)copy[i] >= 0x80)
-			copy[i] = '?';
-	}
-	j = json_string(copy);
-	free(copy);
-	return j;
+	return pbx_rest_string_lossy(PQgetvalue(res, row, col));
 }
 
 json_t *pbx_rest_query_int(const PGresult *res, int row, int col)

@@ -23,7 +23,7 @@
 	"greatest(0, floor(extract(epoch FROM expires_at - now())))"	\
 	"::bigint, host(source_ip), source_port, transport, path,"	\
 	" user_agent, call_id, cseq, node, "				\
-	PBX_REST_SQL_TIME("registered_at") ", "				\
+	PBX_REST_SQL_TIME("registered_at") ", "			\
 	PBX_REST_SQL_TIME("updated_at")
 
 static json_t *reg_json(const PGresult *res, int row)

@@ -51,6 +51,26 @@ int pbx_rest_reply(struct pbx_rest_req *req, unsigned status, json_t *body)
 	return 0;
 }
 
+json_t *pbx_rest_string_lossy(const char *s)
+{
+	json_t *j = json_string(s);
+	char *copy;
+	size_t i;
+
+	if (j || !s)
+		return j;
+	copy = strdup(s);
+	if (!copy)
+		return NULL;
+	for (i = 0; copy[i]; i++) {
+		if ((unsigned char)copy[i] >= 0x80)
+			copy[i] = '?';
+	}
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
 int pbx_rest_error(struct pbx_rest_req *req, unsigned status,
 		   const char *code, const char *field, const char *fmt, ...)
 {
@@ -62,9 +82,10 @@ int pbx_rest_error(struct pbx_rest_req *req, unsigned status,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 
-	err = json_pack("{s:s, s:s}", "code", code, "message", msg);
+	err = json_pack("{s:s, s:o}", "code", code,
+			"message", pbx_rest_string_lossy(msg));
 	if (err && field &&
-	    json_object_set_new(err, "field", json_string(field))) {
+	    json_object_set_new(err, "field", pbx_rest_string_lossy(field))) {
 		json_decref(err);
 		err = NULL;
 	}

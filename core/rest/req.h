@@ -90,6 +90,13 @@ int pbx_rest_header(struct pbx_rest_req *req, const char *name,
 		    const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* <s> as a JSON string, with every non-ASCII byte shown as '?' when <s>
+ * is not UTF-8: messages quote what clients sent ("%FF" in a path must
+ * get its 404), and a phone's User-Agent may reach a SQL_ASCII database.
+ * NULL only when out of memory (or <s> is NULL).
+ */
+json_t *pbx_rest_string_lossy(const char *s);
+
 /* Replace any reply with the error that errno <err> stands for: the one
  * table from errno to HTTP status. Returns 0 or ENOMEM.
  */

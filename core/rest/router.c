@@ -24,8 +24,8 @@ static const struct pbx_rest_route routes[] = {
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
 /* Match <path> against <pattern> segment by segment; on success the
- * captured segments are in <params>. An empty segment ("//", trailing
- * "/") never matches a capture, so "/api/v1/users/" is not a user.
+ * captured segments are in <params>. An empty segment (a doubled or
+ * trailing slash) never matches a capture, so "/api/v1/users/" is not a user.
  */
 static bool match(const char *pattern, const char *path,
 		  char params[PBX_REST_PARAMS_MAX][PBX_REST_PARAM_LEN])

@@ -447,7 +447,7 @@ int pbx_rest_start(struct pbx_rest **restp, const struct pbx_cfg *cfg,
 	bool v6;
 	int err;
 
-	if (!restp || !cfg || !pool)
+	if (!restp || !cfg)
 		return EINVAL;
 	*restp = NULL;
 
@@ -455,6 +455,8 @@ int pbx_rest_start(struct pbx_rest **restp, const struct pbx_cfg *cfg,
 		PBX_INFO("REST API off (rest.port = 0)");
 		return 0;
 	}
+	if (!pool)
+		return EINVAL;
 	if (cfg->rest_port > 65535 ||
 	    make_addr(cfg->rest_address, cfg->rest_port, &ss, &v6)) {
 		PBX_ERR("rest.address '%s' port %u is not an IPv4 or IPv6 "
@@ -462,6 +464,11 @@ int pbx_rest_start(struct pbx_rest **restp, const struct pbx_cfg *cfg,
 			cfg->rest_port);
 		return EINVAL;
 	}
+
+	/* jansson seeds its hash function on first use; do it here, once,
+	 * rather than racing on it from several handler threads.
+	 */
+	json_object_seed(0);
 
 	rest = calloc(1, sizeof(*rest));
 	if (!rest)

@@ -314,8 +314,8 @@ int pbx_rest_users_delete(struct pbx_rest_req *req)
 	if (!pbx_rest_validate_extension(ext))
 		return no_user(req, ext);
 
-	err = pbx_rest_query(req, &res,
-			     "DELETE FROM users WHERE extension = $1", 1, &ext);
+	err = pbx_rest_query(req, &res, "DELETE FROM users"
+			     " WHERE extension = $1", 1, &ext);
 	if (err)
 		return err;
 	gone = strcmp(PQcmdTuples(res), "0") != 0;

@@ -30,6 +30,7 @@ PBX_SANDBOX_CMD="$PBX_SRCDIR/tests/integration/sandbox"
 # Scratch files of this test, removed at exit.
 PBX_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pbxtest.XXXXXX")
 PBX_CREATED_USERS=()
+PBX_AT_EXIT=()     # shell commands pbx_cleanup runs first (at_exit CMD)
 
 # ---- checks ------------------------------------------------------------
 
@@ -322,10 +323,34 @@ sipp_show() {
 	} >&2
 }
 
+# at_exit "CMD": run CMD (eval) when the test exits, before the users
+# made with user_create are deleted.
+at_exit() {
+	PBX_AT_EXIT+=("$1")
+}
+
+# bulk_users FIRST COUNT PASSWORD_PREFIX: insert COUNT users FIRST,
+# FIRST+1, ... in one statement, HA1s computed by PostgreSQL; the
+# password of N is PASSWORD_PREFIX N. Deleted when the test exits.
+bulk_users() {
+	local first=$1 count=$2 pfx=$3
+	pbx_psql "INSERT INTO users (extension, display_name, realm, ha1_md5, ha1_sha256)
+		SELECT e::text, 'Bulk ' || e, 'pbx.local',
+			md5(e || ':pbx.local:' || '$pfx' || e),
+			encode(sha256(convert_to(e || ':pbx.local:' || '$pfx' || e, 'UTF8')), 'hex')
+		FROM generate_series($first, $((first + count - 1))) AS e" >/dev/null ||
+		fail "bulk_users: insert failed"
+	at_exit "pbx_psql \"DELETE FROM users WHERE extension::bigint BETWEEN $first AND $((first + count - 1))\""
+}
+
 # ---- cleanup -----------------------------------------------------------
 
 pbx_cleanup() {
-	local ext
+	local ext cmd
+	for cmd in "${PBX_AT_EXIT[@]}"; do
+		eval "$cmd" >/dev/null 2>&1
+	done
+	PBX_AT_EXIT=()
 	for ext in "${PBX_CREATED_USERS[@]}"; do
 		api DELETE "/api/v1/users/$ext" >/dev/null 2>&1
 	done

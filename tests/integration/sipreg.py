@@ -191,7 +191,9 @@ class Client:
         lhost, lport = self.tp.local
         tpt = a.transport.upper()
         ruri = a.ruri or "sip:%s" % a.domain
-        aor = "sip:%s@%s" % (a.to_user or a.user, a.domain)
+        aor_user = a.to_user or a.user
+        aor = ("sip:%s@%s" % (aor_user, a.domain) if aor_user
+               else "sip:%s" % a.domain)
         lines = [
             "%s %s SIP/2.0" % (a.method, ruri),
             "Via: SIP/2.0/%s %s:%d;branch=z9hG4bK%s;rport"
@@ -340,7 +342,7 @@ class Client:
                     print("NOCHALLENGE no usable challenge offered")
                     return 3
                 tries += 1
-                if a.auth_delay:
+                if a.auth_delay and tries == 1:
                     time.sleep(a.auth_delay)
                 self.proxy = msg.code == 407
                 self.cseq += 1
@@ -394,7 +396,8 @@ def main():
                     help="send an Authorization with this nonce at once")
     ap.add_argument("--preauth-realm")
     ap.add_argument("--auth-delay", type=float, default=0,
-                    help="seconds to wait before answering a challenge")
+                    help="seconds to wait before answering the first "
+                    "challenge (to let its nonce expire)")
     ap.add_argument("--local-ip", default="127.0.0.1")
     ap.add_argument("--local-port", type=int, default=0)
     ap.add_argument("--timeout", type=float, default=5.0)

@@ -3,47 +3,12 @@
 # error names its field; the generic errors (400 bad JSON, 404, 405, 409,
 # 413, 415); and the rows really hold HA1 hashes, never the secrets.
 . "$PBX_SRCDIR/tests/integration/lib.sh"
+. "$PBX_SRCDIR/tests/integration/rest_lib.sh"
 
 E1=1901 E2=1902 E3=1903
 PW1='Blue-Whale-42'
 PW2='Green-Heron-77'
 PBX_CREATED_USERS+=("$E1" "$E2" "$E3")
-
-# api_h METHOD PATH [JSON]: like api, and the reply headers in API_HEADERS.
-api_h() {
-	local method=$1 path=$2 json=${3-}
-	local -a args=(-sS -m 15 -X "$method" -D "$PBX_TMP/hdrs"
-		-o "$PBX_TMP/body" -w '%{http_code}'
-		-H "Authorization: Bearer $PBX_TOKEN")
-	[ -n "$json" ] &&
-		args+=(-H "Content-Type: application/json" --data-binary "$json")
-	API_STATUS=$(curl "${args[@]}" "$PBX_REST_URL$path")
-	API_BODY=$(cat "$PBX_TMP/body")
-	API_HEADERS=$(tr -d '\r' <"$PBX_TMP/hdrs")
-}
-
-# header NAME: its value in API_HEADERS (case-insensitive name).
-header() {
-	printf '%s\n' "$API_HEADERS" | sed -n "s/^$1: *//Ip" | head -n 1
-}
-
-# expect_error STATUS CODE FIELD WHAT: the last reply is an error of that
-# shape ({"error":{"code","message"[,"field"]}}); FIELD "-" means none.
-expect_error() {
-	local field
-	expect_eq "$API_STATUS" "$1" "$4: HTTP status (body $API_BODY)"
-	expect_eq "$(jq_get "$API_BODY" .error.code)" "$2" "$4: error.code"
-	field=$(jq_get "$API_BODY" .error.field)
-	[ "$3" = - ] && expect_eq "$field" null "$4: no error.field"
-	[ "$3" = - ] || expect_eq "$field" "$3" "$4: error.field"
-	expect_match "$(jq_get "$API_BODY" .error.message)" '^.{10,}$' \
-		"$4: error.message says something"
-}
-
-hexhash() {
-	python3 -c 'import hashlib, sys
-print(hashlib.new(sys.argv[1], sys.argv[2].encode()).hexdigest())' "$1" "$2"
-}
 
 # check_ha1 EXT PASSWORD: the stored HA1s are H(ext:realm:password).
 check_ha1() {
@@ -60,6 +25,11 @@ check_ha1() {
 		"$1: ha1_sha256 = SHA-256(ext:realm:password)"
 }
 
+# The user JSON has exactly these fields: never a secret or a hash.
+USER_KEYS='["auth_algorithms","created_at","display_name","email","enabled",'
+USER_KEYS+='"extension","has_voicemail_pin","max_contacts","updated_at"]'
+TS='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z'
+
 # ---- create and read ----------------------------------------------------
 
 api_h POST /api/v1/users "{\"extension\":\"$E1\",\"password\":\"$PW1\",
@@ -69,22 +39,12 @@ api_h POST /api/v1/users "{\"extension\":\"$E1\",\"password\":\"$PW1\",
 expect_eq "$API_STATUS" 201 "POST /users creates ($API_BODY)"
 expect_eq "$(header Location)" "/api/v1/users/$E1" "Location header"
 expect_match "$(header Content-Type)" '^application/json' "Content-Type"
-expect_eq "$(jq_get "$API_BODY" .extension)" "$E1" "created extension"
-expect_eq "$(jq_get "$API_BODY" .display_name)" "Alice Étoile" \
-	"display_name keeps UTF-8"
-expect_eq "$(jq_get "$API_BODY" .email)" alice@example.com "email"
-expect_eq "$(jq_get "$API_BODY" .enabled)" true "enabled defaults to true"
-expect_eq "$(jq_get "$API_BODY" .auth_algorithms)" SHA-256,MD5 \
-	"auth_algorithms"
-expect_eq "$(jq_get "$API_BODY" .max_contacts)" 3 "max_contacts"
-expect_eq "$(jq_get "$API_BODY" .has_voicemail_pin)" true \
-	"has_voicemail_pin"
-expect_match "$(jq_get "$API_BODY" .created_at)" \
-	'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?Z$' \
-	"created_at is RFC 3339"
-expect_eq "$(jq_get "$API_BODY" 'keys')" \
-	'["auth_algorithms","created_at","display_name","email","enabled","extension","has_voicemail_pin","max_contacts","updated_at"]' \
-	"user JSON has exactly the documented fields (no secrets)"
+expect_json "$API_BODY" "created user" ".extension=$E1" \
+	".display_name=Alice Étoile" .email=alice@example.com .enabled=true \
+	.auth_algorithms=SHA-256,MD5 .max_contacts=3 .has_voicemail_pin=true \
+	"keys=$USER_KEYS"
+expect_match "$API_BODY" "\"created_at\": \"$TS\"" "created_at is RFC 3339"
+expect_match "$API_BODY" "\"updated_at\": \"$TS\"" "updated_at is RFC 3339"
 
 check_ha1 "$E1" "$PW1"
 pin=$(pbx_psql "SELECT voicemail_pin_hash FROM users WHERE extension = '$E1'")
@@ -94,31 +54,28 @@ expect_match "$pin" '^pbkdf2-sha256\$' "PIN stored as a PBKDF2 hash"
 
 api GET "/api/v1/users/$E1"
 expect_eq "$API_STATUS" 200 "GET /users/$E1"
-expect_eq "$(jq_get "$API_BODY" .display_name)" "Alice Étoile" "GET body"
+expect_json "$API_BODY" "GET body" ".extension=$E1" \
+	".display_name=Alice Étoile" .max_contacts=3
 created_at=$(jq_get "$API_BODY" .created_at)
 
 api POST /api/v1/users "{\"extension\":\"$E2\",\"password\":\"$PW2\"}"
 expect_eq "$API_STATUS" 201 "POST minimal user ($API_BODY)"
-expect_eq "$(jq_get "$API_BODY" .display_name)" "" "display_name default"
-expect_eq "$(jq_get "$API_BODY" .email)" null "email default null"
-expect_eq "$(jq_get "$API_BODY" .auth_algorithms)" null \
-	"auth_algorithms default null"
-expect_eq "$(jq_get "$API_BODY" .max_contacts)" null "max_contacts null"
-expect_eq "$(jq_get "$API_BODY" .has_voicemail_pin)" false "no PIN"
+expect_json "$API_BODY" "minimal user defaults" .display_name= .email=null \
+	.enabled=true .auth_algorithms=null .max_contacts=null \
+	.has_voicemail_pin=false
 api POST /api/v1/users "{\"extension\":\"$E3\",\"password\":\"$PW2\",
 	\"enabled\":false}"
 expect_eq "$API_STATUS" 201 "POST disabled user ($API_BODY)"
-expect_eq "$(jq_get "$API_BODY" .enabled)" false "enabled false kept"
+expect_json "$API_BODY" "disabled user" .enabled=false
 
 api POST /api/v1/users "{\"extension\":\"$E1\",\"password\":\"$PW2\"}"
 expect_error 409 conflict extension "duplicate extension"
-expect_match "$(jq_get "$API_BODY" .error.message)" "$E1" \
-	"409 names the extension"
+expect_match "$API_BODY" "\"message\": \"[^\"]*$E1" "409 names the extension"
 
 api GET /api/v1/users/1099
 expect_error 404 not_found - "GET unknown user"
-expect_eq "$(jq_get "$API_BODY" .error.message)" \
-	"no user with extension 1099" "404 message"
+expect_json "$API_BODY" "404 message" \
+	".error.message=no user with extension 1099"
 api GET /api/v1/users/abc
 expect_error 404 not_found - "GET malformed extension"
 
@@ -128,24 +85,22 @@ total=$(pbx_psql "SELECT count(*) FROM users")
 before=$(pbx_psql "SELECT count(*) FROM users WHERE extension < '$E1'")
 api GET /api/v1/users
 expect_eq "$API_STATUS" 200 "GET /users"
-expect_eq "$(jq_get "$API_BODY" .total)" "$total" "total"
-expect_eq "$(jq_get "$API_BODY" .limit)" 50 "default limit"
-expect_eq "$(jq_get "$API_BODY" .offset)" 0 "default offset"
+expect_json "$API_BODY" "first page" ".total=$total" .limit=50 .offset=0 \
+	".items|length=$((total < 50 ? total : 50))"
 
 api GET "/api/v1/users?limit=2&offset=$before"
 expect_eq "$API_STATUS" 200 "GET /users page"
-expect_eq "$(jq_get "$API_BODY" '.items|length')" 2 "page of 2"
-expect_eq "$(jq_get "$API_BODY" '.items[0].extension')" "$E1" "page item 0"
-expect_eq "$(jq_get "$API_BODY" '.items[1].extension')" "$E2" "page item 1"
-expect_eq "$(jq_get "$API_BODY" .limit)" 2 "limit echoed"
-expect_eq "$(jq_get "$API_BODY" .offset)" "$before" "offset echoed"
-expect_eq "$(jq_get "$API_BODY" .total)" "$total" "total with a page"
+expect_json "$API_BODY" "page of 2 in extension order" '.items|length=2' \
+	".items[0].extension=$E1" ".items[1].extension=$E2" .limit=2 \
+	".offset=$before" ".total=$total" \
+	".items[1].display_name=" ".items[0].max_contacts=3"
 api GET "/api/v1/users?limit=1&offset=$((before + 2))"
-expect_eq "$(jq_get "$API_BODY" '.items[0].extension')" "$E3" "next page"
+expect_json "$API_BODY" "next page" '.items|length=1' \
+	".items[0].extension=$E3"
 api GET "/api/v1/users?limit=500&offset=$total"
 expect_eq "$API_STATUS" 200 "offset past the end"
-expect_eq "$(jq_get "$API_BODY" '.items|length')" 0 "empty page"
-expect_eq "$(jq_get "$API_BODY" .total)" "$total" "total past the end"
+expect_json "$API_BODY" "empty page" '.items|length=0' ".total=$total" \
+	.limit=500
 
 for q in limit=0 limit=501 limit=abc limit=5x limit=-1 limit=; do
 	api GET "/api/v1/users?$q"
@@ -161,7 +116,8 @@ done
 # bad_create FIELD JSON_FIELDS: POST with a valid extension and password
 # plus JSON_FIELDS must fail on FIELD.
 bad_create() {
-	api POST /api/v1/users "{\"extension\":\"1910\",\"password\":\"$PW1\"$2}"
+	api POST /api/v1/users \
+		"{\"extension\":\"1910\",\"password\":\"$PW1\"$2}"
 	expect_error 400 invalid "$1" "POST with$2"
 }
 bad_create display_name ',"display_name":5'
@@ -177,8 +133,8 @@ bad_create max_contacts ',"max_contacts":0'
 bad_create max_contacts ',"max_contacts":101'
 bad_create max_contacts ',"max_contacts":"3"'
 bad_create colour ',"colour":"red"'
-expect_eq "$(jq_get "$API_BODY" .error.message)" "unknown field 'colour'" \
-	"unknown field message"
+expect_json "$API_BODY" "unknown field message" \
+	".error.message=unknown field 'colour'"
 
 api POST /api/v1/users "{\"password\":\"$PW1\"}"
 expect_error 400 invalid extension "POST without extension"
@@ -199,7 +155,7 @@ expect_eq "$(pbx_psql "SELECT count(*) FROM users WHERE extension = '1910'")" \
 
 api POST /api/v1/users '{"extension":"1910",'
 expect_error 400 bad_json - "truncated JSON"
-expect_match "$(jq_get "$API_BODY" .error.message)" 'line 1, column [0-9]+' \
+expect_match "$API_BODY" 'line 1, column [0-9]+' \
 	"bad_json gives line and column"
 api POST /api/v1/users "{\"extension\":\"1910\",\"password\":\"$PW1\",
 	\"password\":\"$PW2\"}"
@@ -250,14 +206,9 @@ sleep 0.01
 api PATCH "/api/v1/users/$E1" '{"display_name":"Alice B","email":null,
 	"enabled":false,"max_contacts":null,"auth_algorithms":"MD5"}'
 expect_eq "$API_STATUS" 200 "PATCH ($API_BODY)"
-expect_eq "$(jq_get "$API_BODY" .display_name)" "Alice B" "patched name"
-expect_eq "$(jq_get "$API_BODY" .email)" null "email cleared"
-expect_eq "$(jq_get "$API_BODY" .enabled)" false "disabled"
-expect_eq "$(jq_get "$API_BODY" .max_contacts)" null "max_contacts cleared"
-expect_eq "$(jq_get "$API_BODY" .auth_algorithms)" MD5 "algorithms"
-expect_eq "$(jq_get "$API_BODY" .has_voicemail_pin)" true "PIN untouched"
-expect_eq "$(jq_get "$API_BODY" .created_at)" "$created_at" \
-	"created_at unchanged"
+expect_json "$API_BODY" "patched user" ".display_name=Alice B" \
+	.email=null .enabled=false .max_contacts=null .auth_algorithms=MD5 \
+	.has_voicemail_pin=true ".created_at=$created_at"
 moved=$(pbx_psql "SELECT updated_at > created_at FROM users
 	WHERE extension = '$E1'")
 expect_eq "$moved" t "updated_at moved"
@@ -268,16 +219,16 @@ expect_eq "$API_STATUS" 200 "PATCH password ($API_BODY)"
 check_ha1 "$E1" "$PW2"
 
 api PATCH "/api/v1/users/$E1" '{"voicemail_pin":null}'
-expect_eq "$(jq_get "$API_BODY" .has_voicemail_pin)" false "PIN removed"
+expect_json "$API_BODY" "PIN removed" .has_voicemail_pin=false
 expect_eq "$(pbx_psql "SELECT voicemail_pin_hash IS NULL FROM users
 	WHERE extension = '$E1'")" t "PIN hash column cleared"
 api PATCH "/api/v1/users/$E1" '{"voicemail_pin":"0042"}'
-expect_eq "$(jq_get "$API_BODY" .has_voicemail_pin)" true "PIN set again"
+expect_json "$API_BODY" "PIN set again" .has_voicemail_pin=true
 
 api PATCH "/api/v1/users/$E1" '{"extension":"1999"}'
 expect_error 400 invalid extension "PATCH extension"
-expect_eq "$(jq_get "$API_BODY" .error.message)" \
-	"extension cannot be changed" "PATCH extension message"
+expect_json "$API_BODY" "PATCH extension message" \
+	".error.message=extension cannot be changed"
 api PATCH "/api/v1/users/$E1" '{}'
 expect_error 400 bad_request - "PATCH empty object"
 api PATCH "/api/v1/users/$E1" '{"nick":"al"}'
