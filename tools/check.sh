@@ -63,7 +63,8 @@ it_pass=0
 it_fail=0
 it_log=tests/integration/run.log
 if [ -f "$it_log" ]; then
-	grep -E '^(PASS|FAIL|SKIP) ' "$it_log" | sed 's/^/integration /' || true
+	grep -E '^(PASS|FAIL|SKIP) ' "$it_log" | grep -v '(exit status:' |
+		sed 's/^/integration /' || true
 	it_line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$it_log" |
 		tail -n 1 || true)
 	if [ -n "$it_line" ]; then

@@ -187,6 +187,8 @@ int pbx_db_migrate(PGconn *conn, const char *sql_dir, unsigned *appliedp,
 		e = ENOENT;
 		goto out;
 	}
+	/* "already exists, skipping" notices are not news. */
+	PQclear(PQexec(conn, "SET client_min_messages = warning"));
 	e = exec_ok(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")",
 		    err, errsz, "lock");
 	if (e)

@@ -31,6 +31,7 @@ static struct {
 	struct pbx_registrar *reg;    /* (borrowed) */
 	pbx_sipua_done_h *done;
 	void *done_arg;
+	bool shut_down;               /* nua_r_shutdown reported final */
 } ua;
 
 static const char *callid_of(const sip_t *sip)
@@ -81,6 +82,8 @@ static void on_event(nua_event_t ev, int status, char const *phrase,
 			nua_handle_destroy(nh);
 		return;
 	case nua_r_shutdown:
+		if (status >= 200)
+			ua.shut_down = true;
 		if (status >= 200 && ua.done) {
 			pbx_sipua_done_h *done = ua.done;
 
@@ -163,7 +166,20 @@ void pbx_sipua_shutdown(pbx_sipua_done_h *done, void *arg)
 
 void pbx_sipua_destroy(void)
 {
-	if (ua.nua)
+	if (!ua.nua)
+		return;
+	/* nua_destroy() asserts unless shutdown completed (sofia notes 2):
+	 * when start-up failed after binding, shut down here, bounded.
+	 */
+	if (!ua.shut_down) {
+		ua.done = NULL;
+		nua_shutdown(ua.nua);
+		for (int i = 0; !ua.shut_down && i < 100; i++)
+			su_root_step(pbx_sip_root(), 100);
+	}
+	if (ua.shut_down)
 		nua_destroy(ua.nua);
+	else
+		PBX_ERR("SIP stack did not shut down in time");
 	ua.nua = NULL;
 }
