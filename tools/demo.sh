@@ -58,7 +58,10 @@ if port_free 8080; then export PBX_SANDBOX_REST_PORT=8080; fi
 
 stop_all() {
 	trap - EXIT INT TERM
-	[ -n "${TAIL_PID:-}" ] && kill "$TAIL_PID" 2>/dev/null
+	if [ -n "${TAIL_PID:-}" ]; then
+		kill "$TAIL_PID" 2>/dev/null
+		wait "$TAIL_PID" 2>/dev/null
+	fi
 	echo
 	echo "demo: stopping pbxd and PostgreSQL"
 	"$SANDBOX" stop "$DIR"

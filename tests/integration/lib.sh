@@ -9,10 +9,16 @@
 #           -> API_STATUS, API_BODY; jq_get JSON FILTER
 # checks:   expect_eq, expect_match, fail, wait_until SECONDS CMD...
 # database: pbx_psql "SQL"
-# SIP:      user_create EXT PASSWORD [JSON], user_delete EXT,
-#           sipp_run SCENARIO [ARGS...], sipreg [ARGS...],
-#           pbx_restart [-o key=value]..., sip_free_port
-# Users made with user_create are deleted when the test exits.
+# users:    user_create EXT PASSWORD [JSON], user_delete EXT,
+#           bulk_users FIRST COUNT PW_PREFIX, reg_count EXT,
+#           wait_reg_count EXT N [SECONDS]
+# SIP:      sipp_run SCENARIO [ARGS...], sipp_users_csv, sipp_show,
+#           sipreg [ARGS...] (sipreg.py), sip_status OUTPUT, sip_free_port
+# pbxd:     pbx_restart [-o key=value]..., pbx_pid, pbx_log_mark,
+#           pbx_log_since MARK, at_exit CMD
+# Users made with user_create or bulk_users are deleted when the test
+# exits; tests/integration/run restores pbxd's base config after a test
+# that used pbx_restart -o.
 
 if [ -z "${PBX_REST_URL:-}" ] && [ -n "${PBX_SANDBOX:-}" ] &&
     [ -f "$PBX_SANDBOX/env" ]; then
