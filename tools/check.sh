@@ -81,7 +81,7 @@ else
 fi
 
 if [ $rc -ne 0 ] && [ $((unit_fail + it_fail)) -eq 0 ]; then
-	# make check failed before or outside any counted test.
+	echo "make check failed outside the counted tests (build error above?)"
 	unit_fail=1
 fi
 echo
