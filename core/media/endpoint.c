@@ -84,13 +84,8 @@ int pbx_media_ep_alloc(struct pbx_media *m, struct pbx_media_ep **epp,
 	ep_init(m, ep, owner);
 	t = ep->thr;
 	err = watch_sock(t, &ep->rtp);
-	if (!err) {
-		err = watch_sock(t, &ep->rtcp);
-		if (err)
-			epoll_ctl(t->epfd, EPOLL_CTL_DEL, ep->rtp.fd, NULL);
-	}
 	if (err) {
-		/* No thread ever saw it: free it here. */
+		/* No thread can have seen it: free it here. */
 		media_ep_destroy(ep);
 		return err;
 	}
@@ -100,6 +95,12 @@ int pbx_media_ep_alloc(struct pbx_media *m, struct pbx_media_ep **epp,
 	t->adopt = ep;
 	pthread_mutex_unlock(&t->lock);
 	media_thr_wake(t);
+	err = watch_sock(t, &ep->rtcp);
+	if (err) {
+		/* Its thread may hold an RTP event for it by now. */
+		pbx_media_ep_free(ep);
+		return err;
+	}
 	*epp = ep;
 	return 0;
 }
@@ -208,10 +209,23 @@ int pbx_media_ep_remote(struct pbx_media_ep *ep, const struct sockaddr *sa,
 	}
 	ep->has_sdp = use;
 	ep->sdp = a;
+	ep->sdp_rtcp_port = 0;
 	if (!ep->rtp_latch.set) {
 		ep->has_dest = use;
 		ep->dest = a;
 	}
+	pthread_mutex_unlock(&ep->tx_lock);
+	pthread_mutex_unlock(&ep->rx_lock);
+	return 0;
+}
+
+int pbx_media_ep_remote_rtcp(struct pbx_media_ep *ep, unsigned port)
+{
+	if (!ep || port > 65535)
+		return EINVAL;
+	pthread_mutex_lock(&ep->rx_lock);
+	pthread_mutex_lock(&ep->tx_lock);
+	ep->sdp_rtcp_port = port;
 	pthread_mutex_unlock(&ep->tx_lock);
 	pthread_mutex_unlock(&ep->rx_lock);
 	return 0;

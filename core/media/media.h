@@ -26,7 +26,7 @@ struct pbx_media_cfg {
 	unsigned port_min;        /* RTP/RTCP port range, inclusive; RTP */
 	unsigned port_max;        /* ports are even, RTCP = RTP + 1 */
 	unsigned threads;         /* media threads, 0 = one per core */
-	unsigned rtp_timeout_s;   /* default of pbx_media_ep_timeout() */
+	unsigned rtp_timeout_s;   /* pbx_media_ep_timeout() default, 0 off */
 	unsigned relatch_ms;      /* silence before re-latching, 0 = 2000 */
 	unsigned rtcp_interval_ms; /* mean report interval, 0 = 5000 */
 };
@@ -122,6 +122,13 @@ void *pbx_media_ep_owner(const struct pbx_media_ep *ep);
  */
 int pbx_media_ep_remote(struct pbx_media_ep *ep, const struct sockaddr *sa,
 			socklen_t len);
+
+/* The peer's RTCP port from an a=rtcp line (RFC 3605), used instead of
+ * the RTP port + 1 while sending to the SDP address (not once latched).
+ * pbx_media_ep_remote() resets it: call this after it. Returns 0 or
+ * EINVAL.
+ */
+int pbx_media_ep_remote_rtcp(struct pbx_media_ep *ep, unsigned port);
 
 /* The negotiated codec of <ep>'s leg: <codec> with payload type <pt>,
  * and the telephone-event payload type <dtmf_pt> (-1 for none). Packets

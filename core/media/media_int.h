@@ -112,6 +112,7 @@ struct pbx_media_ep {
 	int dtmf_pt;                      /* -1: none */
 	bool has_sdp;
 	union pbx_media_addr sdp;         /* remote from the SDP */
+	unsigned sdp_rtcp_port;           /* a=rtcp, 0: RTP port + 1 */
 
 	/* tx_lock */
 	bool has_dest;
@@ -252,6 +253,9 @@ void media_report_tick(struct media_thread *t, struct pbx_media_ep *ep,
 
 /* ---- event.c ---- */
 
+/* Set up and tear down thread <t>'s queue (engine.c, at thread start
+ * and after the thread stopped).
+ */
 void media_evq_init(struct media_evq *q);
 void media_evq_destroy(struct media_evq *q);
 

@@ -25,7 +25,6 @@ struct pbx_media_ports {
 	unsigned base;            /* first RTP port (even) */
 	unsigned npairs;
 	unsigned next;            /* pair to try first */
-	unsigned used;            /* pairs held */
 	uint8_t *held;            /* bitmap of the pairs held */
 };
 
@@ -164,7 +163,6 @@ int pbx_media_ports_open(struct pbx_media_ports *p, int *rtp_fd,
 			break;
 		}
 		set_held(p, i, true);
-		p->used++;
 		p->next = (i + 1) % p->npairs;
 		*portp = p->base + 2 * i;
 		err = 0;
@@ -192,18 +190,7 @@ void pbx_media_ports_close(struct pbx_media_ports *p, unsigned port,
 	close(rtp_fd);
 	close(rtcp_fd);
 	pthread_mutex_lock(&p->lock);
-	if (i < p->npairs && is_held(p, i)) {
+	if (i < p->npairs)
 		set_held(p, i, false);
-		p->used--;
-	}
-	pthread_mutex_unlock(&p->lock);
-}
-
-void pbx_media_ports_usage(struct pbx_media_ports *p, unsigned *used,
-			   unsigned *total)
-{
-	pthread_mutex_lock(&p->lock);
-	*used = p->used;
-	*total = p->npairs;
 	pthread_mutex_unlock(&p->lock);
 }

@@ -31,8 +31,4 @@ int pbx_media_ports_open(struct pbx_media_ports *p, int *rtp_fd,
 void pbx_media_ports_close(struct pbx_media_ports *p, unsigned port,
 			   int rtp_fd, int rtcp_fd);
 
-/* Pairs in use and in the range. */
-void pbx_media_ports_usage(struct pbx_media_ports *p, unsigned *used,
-			   unsigned *total);
-
 #endif

@@ -58,8 +58,9 @@ void media_report_input(struct media_thread *t, struct pbx_media_ep *ep)
 	}
 }
 
-static void push_event(struct pbx_media_ep *ep, enum pbx_media_ev_type type,
-		       char digit, unsigned ms, int *errp)
+/* Queue an event about <ep>; 0 or ENOSPC (media_ev_push()). */
+static int push_event(struct pbx_media_ep *ep, enum pbx_media_ev_type type,
+		      char digit, unsigned ms)
 {
 	struct pbx_media_ev ev;
 
@@ -69,38 +70,39 @@ static void push_event(struct pbx_media_ep *ep, enum pbx_media_ev_type type,
 	ev.owner = ep->owner;
 	ev.digit = digit;
 	ev.duration_ms = ms;
-	*errp = media_ev_push(ep->m, ep->thr, &ev);
+	return media_ev_push(ep->m, ep->thr, &ev);
 }
 
 /* RTP silence and lost digit ends (rx_lock held). */
 static void watch(struct pbx_media_ep *ep, uint64_t now)
 {
 	struct pbx_dtmf_digit d;
-	int err;
 
 	if (ep->watch_ns && !ep->timeout_sent) {
 		uint64_t from = ep->last_rx_ns > ep->watch_from_ns
 				? ep->last_rx_ns : ep->watch_from_ns;
+		unsigned ms = (unsigned)((now - from) / 1000000);
 
-		if (now - from >= ep->watch_ns) {
-			push_event(ep, PBX_MEDIA_EV_TIMEOUT, 0,
-				   (unsigned)((now - from) / 1000000), &err);
-			/* A full queue: try again next tick, a call must
-			 * not hang because an event was lost.
-			 */
-			ep->timeout_sent = err == 0;
-		}
+		/* A full queue: try again next tick, a call must not hang
+		 * because an event was lost.
+		 */
+		if (now - from >= ep->watch_ns)
+			ep->timeout_sent = push_event(ep, PBX_MEDIA_EV_TIMEOUT,
+						      0, ms) == 0;
 	}
 	if (pbx_dtmf_rx_flush(&ep->dtmf, now, MEDIA_DTMF_IDLE_NS, &d))
-		push_event(ep, PBX_MEDIA_EV_DTMF, d.digit, d.duration_ms, &err);
+		push_event(ep, PBX_MEDIA_EV_DTMF, d.digit, d.duration_ms);
 }
 
-/* Where our RTCP goes (tx_lock held, and rx_lock for the latch): where
- * the peer's RTCP comes from, else the port above our RTP destination.
+/* Where our RTCP goes (both locks held): where the peer's RTCP comes
+ * from; else the SDP's a=rtcp port while we send to the SDP address;
+ * else the port above our RTP destination (RFC 3550 11).
  */
 static bool rtcp_dest(const struct pbx_media_ep *ep,
 		      union pbx_media_addr *to)
 {
+	unsigned port;
+
 	if (ep->rtcp_latch.set) {
 		*to = ep->rtcp_latch.addr;
 		return true;
@@ -109,9 +111,15 @@ static bool rtcp_dest(const struct pbx_media_ep *ep,
 		return false;
 	*to = ep->dest;
 	if (to->sa.sa_family == AF_INET)
-		to->in.sin_port = htons(ntohs(to->in.sin_port) + 1);
+		port = ntohs(to->in.sin_port) + 1u;
 	else
-		to->in6.sin6_port = htons(ntohs(to->in6.sin6_port) + 1);
+		port = ntohs(to->in6.sin6_port) + 1u;
+	if (!ep->rtp_latch.set && ep->sdp_rtcp_port)
+		port = ep->sdp_rtcp_port;
+	if (to->sa.sa_family == AF_INET)
+		to->in.sin_port = htons((uint16_t)port);
+	else
+		to->in6.sin6_port = htons((uint16_t)port);
 	return true;
 }
 

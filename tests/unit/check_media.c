@@ -696,6 +696,48 @@ START_TEST(media_rtcp_reports)
 }
 END_TEST
 
+/* a=rtcp names the peer's RTCP port: reports go there until it sends. */
+START_TEST(media_rtcp_sdp_port)
+{
+	struct phone pa, pb, pbr;
+	struct pbx_media_ep *a, *b;
+	struct pbx_rtcp_info info;
+	unsigned ap, sent = 0;
+	uint64_t end;
+	struct pkt k;
+	bool got = false;
+
+	phone_open(&pa);
+	phone_open(&pb);
+	phone_open(&pbr);
+	a = ep_open(&pa, PBX_CODEC_PCMU, 0, -1, NULL);
+	b = ep_open(&pb, PBX_CODEC_PCMU, 0, -1, NULL);
+	ck_assert_int_eq(pbx_media_ep_remote_rtcp(b,
+			 ntohs(pbr.addr.in.sin_port)), 0);
+	ck_assert_int_eq(pbx_media_ep_remote_rtcp(b, 65536), EINVAL);
+	ck_assert_int_eq(pbx_media_bridge(a, b), 0);
+	ap = pbx_media_ep_port(a);
+	end = now_ms() + 3000;
+	while (!got && now_ms() < end) {
+		send_audio(&pa, ap, 0, (uint16_t)sent, 160 * sent, 1, 0);
+		sent++;
+		ck_assert(recv_rtp(&pb, &k, 1000));
+		got = recv_raw(&pbr, &k, 50);
+	}
+	ck_assert(got);
+	ck_assert_int_eq(pbx_rtcp_parse(&info, k.data, k.len, 0), 0);
+	ck_assert(info.sr);
+	/* Nothing received by b yet: no report block. */
+	ck_assert(!info.rb);
+
+	pbx_media_ep_free(a);
+	pbx_media_ep_free(b);
+	phone_close(&pa);
+	phone_close(&pb);
+	phone_close(&pbr);
+}
+END_TEST
+
 /* ---- lifetime ---- */
 
 /* Free bridged endpoints while both phones flood them. */
@@ -834,6 +876,7 @@ static Suite *media_suite(void)
 	tcase_add_test(tc, media_timeout);
 	tcase_add_test(tc, media_free_in_handler);
 	tcase_add_test(tc, media_rtcp_reports);
+	tcase_add_test(tc, media_rtcp_sdp_port);
 	tcase_add_test(tc, media_free_in_flight);
 	tcase_add_test(tc, media_free_purges_events);
 	tcase_add_test(tc, media_ports_exhausted);
