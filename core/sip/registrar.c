@@ -42,6 +42,7 @@ struct pbx_registrar {
 	unsigned min_expires, max_expires, default_expires, max_contacts;
 	enum pbx_cfg_auth_algs algs;
 	unsigned nonce_ttl;
+	char *nonce_secret;           /* what <key> was made from */
 	struct pbx_timer *tick;
 };
 
@@ -238,6 +239,16 @@ static int plan(struct req *rq, su_home_t *home, struct pbx_aor *aor,
 			return -1;
 		}
 		c->q = (unsigned)q;
+		/* One binding changed twice in one request would leave the
+		 * second change pointing at what the first one removed.
+		 */
+		for (size_t j = 0; j + 1 < i; j++) {
+			if (!url_cmp_all(ch[j].m->m_url, m->m_url)) {
+				respond(rq, 400, "Duplicate Contact",
+					TAG_END());
+				return -1;
+			}
+		}
 		c->uri = url_as_string(home, m->m_url);
 		c->b = match(home, aor, m->m_url);
 		if (c->b && !strcmp(c->b->call_id, sip->sip_call_id->i_id) &&
@@ -507,8 +518,21 @@ static void on_tick(void *arg)
 int pbx_registrar_config(struct pbx_registrar *reg,
 			 const struct pbx_cfg *cfg)
 {
-	if (pbx_nonce_key_init(&reg->key, cfg->auth_nonce_secret))
-		return EIO;
+	/* A new key voids every nonce in flight: make one only at start
+	 * and when the configured secret really changed.
+	 */
+	if (!reg->nonce_secret ||
+	    strcmp(reg->nonce_secret, cfg->auth_nonce_secret)) {
+		char *secret = strdup(cfg->auth_nonce_secret);
+
+		if (!secret ||
+		    pbx_nonce_key_init(&reg->key, cfg->auth_nonce_secret)) {
+			free(secret);
+			return EIO;
+		}
+		free(reg->nonce_secret);
+		reg->nonce_secret = secret;
+	}
 	snprintf(reg->realm, sizeof(reg->realm), "%s", cfg->sip_realm);
 	reg->min_expires = cfg->reg_min_expires;
 	reg->max_expires = cfg->reg_max_expires;
@@ -557,5 +581,6 @@ void pbx_registrar_free(struct pbx_registrar *reg)
 		return;
 	pbx_timer_free(reg->tick);
 	pbx_authguard_free(reg->guard);
+	free(reg->nonce_secret);
 	free(reg);
 }

@@ -83,3 +83,12 @@ expect_eq "$(sip_status "$out")" 200 "REGISTER with CSeq 10 (11 after the 401)"
 out=$(reg --call-id "cseq-2401@test" --cseq 5 --contact '<sip:2401@127.0.0.1:5081>;expires=0')
 expect_eq "$(sip_status "$out")" 400 "older CSeq for the same Call-ID"
 wait_reg_count 2401 2
+
+# -- one contact twice in one request (remove and refresh) -> 400, and
+# nothing changes: the request is applied whole or not at all --
+out=$(reg --contact '<sip:2401@127.0.0.1:5081>;expires=0' \
+	--contact '<sip:2401@127.0.0.1:5081>')
+expect_eq "$(sip_status "$out")" 400 "same contact twice in one REGISTER"
+expect_match "$out" 'RESPONSE 400 Duplicate Contact' "reason of the 400"
+out=$(reg --no-contact)
+expect_eq "$(grep -c '^CONTACT ' <<<"$out")" 2 "bindings untouched by the refused REGISTER"
