@@ -210,11 +210,18 @@ static void queue_write(struct pbx_location *loc, const char *ext,
 			const struct pbx_binding *b, bool del)
 {
 	struct pending *pd = calloc(1, sizeof(*pd));
+	int err = pd ? 0 : ENOMEM;
 
-	if (!pd || !(pd->ext = strdup(ext)) ||
-	    (del ? (memcpy(pd->row.id, b->id, sizeof(b->id)), 0)
-		 : binding_copy(&pd->row, b)) ||
-	    pbx_strmap_put(loc->pending, b->id, pd, NULL)) {
+	/* A delete needs only the id; an upsert a full snapshot. */
+	if (!err && !(pd->ext = strdup(ext)))
+		err = ENOMEM;
+	if (!err && del)
+		memcpy(pd->row.id, b->id, sizeof(b->id));
+	else if (!err)
+		err = binding_copy(&pd->row, b);
+	if (!err)
+		err = pbx_strmap_put(loc->pending, b->id, pd, NULL);
+	if (err) {
 		PBX_ERR("out of memory: binding %s of %s not written",
 			b->id, ext);
 		pending_free(pd);

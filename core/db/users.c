@@ -213,15 +213,12 @@ static void fetch_done(int err, void *arg)
 		user_free(u);
 		goto out;
 	}
+	f->h(u, 0, f->arg);
 	/* An invalidation that arrived meanwhile may make this row stale:
-	 * answer this request with it, but do not cache it.
+	 * it answered this request, but it is not cached.
 	 */
-	if (f->gen == us->gen && !pbx_strmap_put(us->map, u->ext, u, NULL)) {
-		f->h(u, 0, f->arg);
-	} else {
-		f->h(u, 0, f->arg);
+	if (f->gen != us->gen || pbx_strmap_put(us->map, u->ext, u, NULL))
 		user_free(u);
-	}
  out:
 	free(f->ext);
 	free(f);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,4 +124,58 @@ json_t *pbx_rest_query_real(const PGresult *res, int row, int col)
 	if (PQgetisnull(res, row, col))
 		return json_null();
 	return json_real(strtod(PQgetvalue(res, row, col), NULL));
+}
+
+json_t *pbx_rest_query_rows(const PGresult *res, pbx_rest_row_json_h *row)
+{
+	json_t *items = json_array();
+
+	for (int i = 0; items && i < PQntuples(res); i++) {
+		if (json_array_append_new(items, row(res, i))) {
+			json_decref(items);
+			items = NULL;
+		}
+	}
+	return items;
+}
+
+int pbx_rest_query_page(struct pbx_rest_req *req, const char *count_sql,
+			const char *page_sql, int n,
+			const char *const *values, unsigned limit,
+			unsigned offset, pbx_rest_row_json_h *row)
+{
+	const char *params[PBX_REST_PAGE_PARAMS_MAX + 2];
+	char lim[16], off[16];
+	PGresult *res;
+	long long total;
+	json_t *items;
+	int err;
+
+	if (n < 0 || n > PBX_REST_PAGE_PARAMS_MAX)
+		return EINVAL;
+	err = pbx_rest_query(req, &res, count_sql, n, values);
+	if (err)
+		return err;
+	total = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+
+	for (int i = 0; i < n; i++)
+		params[i] = values[i];
+	snprintf(lim, sizeof(lim), "%u", limit);
+	snprintf(off, sizeof(off), "%u", offset);
+	params[n] = lim;
+	params[n + 1] = off;
+	err = pbx_rest_query(req, &res, page_sql, n + 2, params);
+	if (err)
+		return err;
+	items = pbx_rest_query_rows(res, row);
+	PQclear(res);
+	if (!items)
+		return ENOMEM;
+	return pbx_rest_reply(req, 200,
+			      json_pack("{s:o, s:I, s:i, s:i}",
+					"items", items,
+					"total", (json_int_t)total,
+					"limit", (int)limit,
+					"offset", (int)offset));
 }

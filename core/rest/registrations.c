@@ -50,30 +50,10 @@ static json_t *reg_json(const PGresult *res, int row)
 			 "updated_at", pbx_rest_query_str(res, row, 15));
 }
 
-/* All rows of <res> as a JSON array of registrations, or NULL. */
-static json_t *reg_items(const PGresult *res)
-{
-	json_t *items = json_array();
-	int i;
-
-	for (i = 0; items && i < PQntuples(res); i++) {
-		if (json_array_append_new(items, reg_json(res, i))) {
-			json_decref(items);
-			items = NULL;
-		}
-	}
-	return items;
-}
-
 int pbx_rest_reg_list(struct pbx_rest_req *req)
 {
 	const char *ext = pbx_rest_req_arg(req, "extension");
-	char limit[16], offset[16];
 	struct pbx_rest_verr verr;
-	const char *params[3];
-	PGresult *res = NULL;
-	long long total;
-	json_t *items;
 	unsigned l, o;
 	int err;
 
@@ -88,35 +68,15 @@ int pbx_rest_reg_list(struct pbx_rest_req *req)
 				      "extension must be 2 to 10 digits, "
 				      "not '%.32s'", ext);
 
-	params[0] = ext;
-	err = pbx_rest_query(req, &res, "SELECT count(*) FROM registrations"
-			     " WHERE expires_at > now()"
-			     " AND ($1::text IS NULL OR extension = $1)",
-			     1, params);
-	if (err)
-		return err;
-	total = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-
-	snprintf(limit, sizeof(limit), "%u", l);
-	snprintf(offset, sizeof(offset), "%u", o);
-	params[1] = limit;
-	params[2] = offset;
-	err = pbx_rest_query(req, &res, "SELECT " REG_COLS
-			     " FROM registrations WHERE expires_at > now()"
-			     " AND ($1::text IS NULL OR extension = $1)"
-			     " ORDER BY extension, registered_at"
-			     " LIMIT $2 OFFSET $3", 3, params);
-	if (err)
-		return err;
-	items = reg_items(res);
-	PQclear(res);
-
-	return pbx_rest_reply(req, 200,
-			      json_pack("{s:o, s:I, s:i, s:i}",
-					"items", items,
-					"total", (json_int_t)total,
-					"limit", (int)l, "offset", (int)o));
+	return pbx_rest_query_page(req,
+		"SELECT count(*) FROM registrations"
+		" WHERE expires_at > now()"
+		" AND ($1::text IS NULL OR extension = $1)",
+		"SELECT " REG_COLS " FROM registrations"
+		" WHERE expires_at > now()"
+		" AND ($1::text IS NULL OR extension = $1)"
+		" ORDER BY extension, registered_at LIMIT $2 OFFSET $3",
+		1, &ext, l, o, reg_json);
 }
 
 int pbx_rest_reg_of_user(struct pbx_rest_req *req)
@@ -147,7 +107,7 @@ int pbx_rest_reg_of_user(struct pbx_rest_req *req)
 			     " ORDER BY registered_at", 1, &ext);
 	if (err)
 		return err;
-	items = reg_items(res);
+	items = pbx_rest_query_rows(res, reg_json);
 	PQclear(res);
 
 	return pbx_rest_reply(req, 200, json_pack("{s:o}", "items", items));

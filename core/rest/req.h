@@ -143,6 +143,27 @@ json_t *pbx_rest_query_bool(const PGresult *res, int row, int col);
 /* Column <col> as a JSON real, or null when SQL NULL. */
 json_t *pbx_rest_query_real(const PGresult *res, int row, int col);
 
+/* Turns row <row> of a result into a JSON object (NULL if out of memory). */
+typedef json_t *(pbx_rest_row_json_h)(const PGresult *res, int row);
+
+/* Every row of <res> through <row>, as a JSON array; NULL when out of
+ * memory.
+ */
+json_t *pbx_rest_query_rows(const PGresult *res, pbx_rest_row_json_h *row);
+
+/* Most filter parameters a paginated listing may take. */
+#define PBX_REST_PAGE_PARAMS_MAX 4
+
+/* Reply 200 {"items","total","limit","offset"} for one page of a list:
+ * <count_sql> counts the rows with the <n> filter <values>; <page_sql>
+ * takes the same values, then LIMIT as $n+1 and OFFSET as $n+2. Errors
+ * as pbx_rest_query().
+ */
+int pbx_rest_query_page(struct pbx_rest_req *req, const char *count_sql,
+			const char *page_sql, int n,
+			const char *const *values, unsigned limit,
+			unsigned offset, pbx_rest_row_json_h *row);
+
 /* SQL expression rendering timestamptz column <c> as RFC 3339 UTC text
  * with milliseconds (so a PATCH visibly moves updated_at), independent
  * of the session's TimeZone.

@@ -90,16 +90,28 @@ static int make_secrets(const struct pbx_rest_user_in *in, const char *ext,
 	return err ? (err == ENOMEM ? ENOMEM : EPROTO) : 0;
 }
 
+/* Reply with the user in <res> (taken, cleared here), or 404 for <ext>
+ * when the statement found no row.
+ */
+static int reply_user_row(struct pbx_rest_req *req, PGresult *res,
+			  const char *ext)
+{
+	int err;
+
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		return no_user(req, ext);
+	}
+	err = pbx_rest_reply(req, 200, user_json(res, 0));
+	PQclear(res);
+	return err;
+}
+
 int pbx_rest_users_list(struct pbx_rest_req *req)
 {
-	char limit[16], offset[16];
-	const char *params[2];
 	struct pbx_rest_verr verr;
-	PGresult *res = NULL;
 	unsigned l, o;
-	json_t *items;
-	long long total;
-	int err, i;
+	int err;
 
 	err = pbx_rest_validate_page(pbx_rest_req_arg(req, "limit"),
 				     pbx_rest_req_arg(req, "offset"),
@@ -107,37 +119,10 @@ int pbx_rest_users_list(struct pbx_rest_req *req)
 	if (err)
 		return invalid(req, &verr);
 
-	err = pbx_rest_query(req, &res, "SELECT count(*) FROM users",
-			     0, NULL);
-	if (err)
-		return err;
-	total = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-
-	snprintf(limit, sizeof(limit), "%u", l);
-	snprintf(offset, sizeof(offset), "%u", o);
-	params[0] = limit;
-	params[1] = offset;
-	err = pbx_rest_query(req, &res, "SELECT " USER_COLS " FROM users"
-			     " ORDER BY extension LIMIT $1 OFFSET $2",
-			     2, params);
-	if (err)
-		return err;
-
-	items = json_array();
-	for (i = 0; items && i < PQntuples(res); i++) {
-		if (json_array_append_new(items, user_json(res, i))) {
-			json_decref(items);
-			items = NULL;
-		}
-	}
-	PQclear(res);
-
-	return pbx_rest_reply(req, 200,
-			      json_pack("{s:o, s:I, s:i, s:i}",
-					"items", items,
-					"total", (json_int_t)total,
-					"limit", (int)l, "offset", (int)o));
+	return pbx_rest_query_page(req, "SELECT count(*) FROM users",
+				   "SELECT " USER_COLS " FROM users"
+				   " ORDER BY extension LIMIT $1 OFFSET $2",
+				   0, NULL, l, o, user_json);
 }
 
 int pbx_rest_users_create(struct pbx_rest_req *req)
@@ -208,13 +193,7 @@ int pbx_rest_users_get(struct pbx_rest_req *req)
 			     " FROM users WHERE extension = $1", 1, &ext);
 	if (err)
 		return err;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return no_user(req, ext);
-	}
-	err = pbx_rest_reply(req, 200, user_json(res, 0));
-	PQclear(res);
-	return err;
+	return reply_user_row(req, res, ext);
 }
 
 /* ---- PATCH ---- */
@@ -295,13 +274,7 @@ int pbx_rest_users_patch(struct pbx_rest_req *req)
 	err = pbx_rest_query(req, &res, u.sql, u.n, u.p);
 	if (err)
 		return err;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return no_user(req, ext);
-	}
-	err = pbx_rest_reply(req, 200, user_json(res, 0));
-	PQclear(res);
-	return err;
+	return reply_user_row(req, res, ext);
 }
 
 int pbx_rest_users_delete(struct pbx_rest_req *req)

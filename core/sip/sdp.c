@@ -529,6 +529,23 @@ static int stream_read(const sdp_session_t *sess, const sdp_media_t *m,
 	return 0;
 }
 
+/* What both parsers start with: clear <why>, default <*prefsp> into
+ * <defprefs> when NULL, and parse <body> into <*sessp>.
+ */
+static int begin(su_home_t *home, const char *body, size_t len,
+		 const struct pbx_sdp_prefs **prefsp,
+		 struct pbx_sdp_prefs *defprefs, sdp_session_t **sessp,
+		 char *why, size_t whysz)
+{
+	if (why && whysz)
+		why[0] = '\0';
+	if (!*prefsp) {
+		pbx_sdp_prefs_default(defprefs);
+		*prefsp = defprefs;
+	}
+	return parse(home, body, len, sessp, why, whysz);
+}
+
 int pbx_sdp_parse_offer(const char *body, size_t len,
 			const struct pbx_sdp_prefs *prefs,
 			struct pbx_sdp_media *out, char *why, size_t whysz)
@@ -541,16 +558,9 @@ int pbx_sdp_parse_offer(const char *body, size_t len,
 	unsigned idx;
 	int err, first = 0;
 
-	if (why && whysz)
-		why[0] = '\0';
 	if (!out)
 		return EINVAL;
-	if (!prefs) {
-		pbx_sdp_prefs_default(&defprefs);
-		prefs = &defprefs;
-	}
-
-	err = parse(home, body, len, &sess, why, whysz);
+	err = begin(home, body, len, &prefs, &defprefs, &sess, why, whysz);
 	if (err)
 		goto out;
 
@@ -590,16 +600,9 @@ int pbx_sdp_parse_answer(const char *body, size_t len,
 	const sdp_media_t *m;
 	int err;
 
-	if (why && whysz)
-		why[0] = '\0';
 	if (!out)
 		return EINVAL;
-	if (!prefs) {
-		pbx_sdp_prefs_default(&defprefs);
-		prefs = &defprefs;
-	}
-
-	err = parse(home, body, len, &sess, why, whysz);
+	err = begin(home, body, len, &prefs, &defprefs, &sess, why, whysz);
 	if (err)
 		goto out;
 

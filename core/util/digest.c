@@ -31,10 +31,10 @@ static const EVP_MD *alg_md(enum pbx_digest_alg alg)
 	return alg == PBX_DIGEST_SHA256 ? md_sha256 : md_md5;
 }
 
-static void to_hex(const unsigned char *in, unsigned len, char *out)
+void pbx_digest_hex(const unsigned char *in, size_t len, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned i;
+	size_t i;
 
 	for (i = 0; i < len; i++) {
 		out[2 * i] = hex[in[i] >> 4];
@@ -74,7 +74,7 @@ static int hash_join(enum pbx_digest_alg alg, const char *const *p,
 	if (!ok || mdlen * 2 != pbx_digest_hex_len(alg))
 		return EIO;
 
-	to_hex(md, mdlen, out);
+	pbx_digest_hex(md, mdlen, out);
 	return 0;
 }
 

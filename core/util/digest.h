@@ -6,6 +6,7 @@
 #define PBX_UTIL_DIGEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum pbx_digest_alg {
 	PBX_DIGEST_MD5 = 0,
@@ -45,6 +46,11 @@ int pbx_digest_response(enum pbx_digest_alg alg, const char *ha1,
 			const char *cnonce, const char *qop,
 			const char *method, const char *uri,
 			char out[PBX_DIGEST_HEX_MAX]);
+
+/* <len> bytes of <in> as lower-case hex into <out>, which takes
+ * 2 * <len> + 1 characters with the NUL.
+ */
+void pbx_digest_hex(const unsigned char *in, size_t len, char *out);
 
 /* Constant-time, case-insensitive comparison of two hex digests. */
 bool pbx_digest_equal(const char *a, const char *b);

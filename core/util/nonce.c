@@ -12,9 +12,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "util/digest.h"
 #include "util/nonce.h"
 
 #define TS_LEN    16                      /* hex digits of the time */
@@ -71,21 +71,14 @@ static int hmac_sha256(const struct pbx_nonce_key *k,
 static int mac_hex(const struct pbx_nonce_key *k, const char *ts,
 		   char out[MAC_LEN + 1])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned mdlen = 0;
-	unsigned i;
 
 	if (hmac_sha256(k, (const unsigned char *)ts, TS_LEN, md, &mdlen) ||
 	    mdlen * 2 < MAC_LEN)
 		return EIO;
 
-	for (i = 0; i < MAC_LEN / 2; i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0x0f];
-	}
-	out[MAC_LEN] = '\0';
-
+	pbx_digest_hex(md, MAC_LEN / 2, out);
 	return 0;
 }
 

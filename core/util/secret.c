@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "util/digest.h"
 #include "util/secret.h"
 
 #define TOKEN_PREFIX   "pbx_"
@@ -33,18 +34,6 @@
 #define PASSWORD_MAX   128
 #define PIN_MIN        4
 #define PIN_MAX        12
-
-static void to_hex(const unsigned char *in, size_t len, char *out)
-{
-	static const char hex[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		out[2 * i] = hex[in[i] >> 4];
-		out[2 * i + 1] = hex[in[i] & 0x0f];
-	}
-	out[2 * len] = '\0';
-}
 
 static int hex_val(char c)
 {
@@ -155,7 +144,7 @@ int pbx_secret_token_hash(const char *token, char out[PBX_TOKEN_HASH_MAX])
 	    || mdlen * 2 + 1 > PBX_TOKEN_HASH_MAX)
 		return EIO;
 
-	to_hex(md, mdlen, out);
+	pbx_digest_hex(md, mdlen, out);
 	return 0;
 }
 
@@ -193,8 +182,8 @@ int pbx_secret_pin_hash(const char *pin, char *out, size_t outsz)
 	if (err)
 		return err;
 
-	to_hex(salt, sizeof(salt), salthex);
-	to_hex(dk, sizeof(dk), dkhex);
+	pbx_digest_hex(salt, sizeof(salt), salthex);
+	pbx_digest_hex(dk, sizeof(dk), dkhex);
 	OPENSSL_cleanse(dk, sizeof(dk));
 
 	r = snprintf(out, outsz, PIN_SCHEME "$%d$%s$%s", PIN_ITERATIONS,
