@@ -19,9 +19,13 @@
 #include <pbx/log.h>
 #include <pbx/loop.h>
 
+#include "call/calls.h"
+#include "db/cdr.h"
 #include "db/db.h"
 #include "db/location.h"
 #include "db/users.h"
+#include "lua/dialplan.h"
+#include "mod/registry.h"
 #include "rest/rest.h"
 #include "sip/registrar.h"
 #include "sip/sip.h"
@@ -46,6 +50,8 @@ static struct {
 	struct pbx_location *loc;
 	struct pbx_registrar *reg;
 	struct pbx_rest *rest;
+	struct pbx_cdr_writer *cdr;
+	bool mailbox_open;
 	int sigfd;
 	struct pbx_loop_watch *sigwatch;
 	bool stopping;
@@ -170,6 +176,10 @@ static void reload(void)
 	pbx_log_setup(next.log_target, next.log_level);
 	if (pbx_registrar_config(pbx.reg, &next))
 		PBX_ERR("registrar settings not reloaded");
+	pbx_calls_config(&next);
+	if (pbx_lua_reload(&next, err, sizeof(err)))
+		PBX_ERR("dialplan not reloaded, the running one stays: %s",
+			err);
 	if (pbx.has_reloaded)
 		pbx_cfg_free(&pbx.reloaded);
 	pbx.reloaded = next;
@@ -190,9 +200,13 @@ static void on_signal(int fd, void *arg)
 			continue;
 		pbx.stopping = true;
 		PBX_NOTICE("stopping (signal %u)", si.ssi_signo);
-		/* REST first, so no change arrives while we flush. */
+		/* REST first, so no change arrives while we flush; then
+		 * every call ends (BYE or CANCEL) while the stack still
+		 * runs to send it.
+		 */
 		pbx_rest_stop(pbx.rest);
 		pbx.rest = NULL;
+		pbx_calls_stop();
 		pbx_sipua_shutdown(on_sip_down, NULL);
 	}
 }
@@ -227,6 +241,9 @@ static int start(void)
 		return EIO;
 	e = pbx_sip_loop_init();
 	if (!e)
+		e = pbx_loop_mailbox_open();
+	pbx.mailbox_open = !e;
+	if (!e)
 		e = pbx_db_alloc(&pbx.db, cfg->db_conninfo, cfg->db_workers);
 	if (!e)
 		e = pbx_users_alloc(&pbx.users, pbx.db, on_user_gone, NULL);
@@ -256,7 +273,19 @@ static int start(void)
 	PBX_INFO("loaded %zu users and %u bindings",
 		 pbx_users_count(pbx.users), pbx_location_count(pbx.loc));
 
-	e = pbx_registrar_alloc(&pbx.reg, cfg, pbx.users, pbx.loc);
+	e = pbx_lua_open(cfg, err, sizeof(err));
+	if (e) {
+		PBX_ERR("dialplan: %s", err);
+		return e;
+	}
+	e = pbx_cdr_writer_alloc(&pbx.cdr, pbx.db, cfg->node_name,
+				 cfg->cdr_spool_dir);
+	if (!e)
+		e = pbx_calls_start(cfg, pbx.loc, pbx.cdr);
+	if (!e)
+		e = pbx_mod_load_all(cfg);
+	if (!e)
+		e = pbx_registrar_alloc(&pbx.reg, cfg, pbx.users, pbx.loc);
 	if (!e)
 		e = pbx_sipua_start(cfg, pbx.reg);
 	if (!e)
@@ -275,16 +304,24 @@ static int start(void)
 static void stop(void)
 {
 	pbx_rest_stop(pbx.rest);
+	pbx_calls_stop();
+	pbx_mod_unload_all();
+	pbx_lua_close();
+	pbx_cdr_writer_flush(pbx.cdr);
 	pbx_location_close(pbx.loc);
 	pbx_db_free(pbx.db);
 	pbx_loop_unwatch(pbx.sigwatch);
 	if (pbx.sigfd >= 0)
 		close(pbx.sigfd);
 	pbx_sipua_destroy();
+	pbx_calls_free();
+	pbx_cdr_writer_free(pbx.cdr);
 	pbx_registrar_free(pbx.reg);
 	pbx_location_free(pbx.loc);
 	pbx_users_free(pbx.users);
 	pbx_db_pool_free(pbx.pool);
+	if (pbx.mailbox_open)
+		pbx_loop_mailbox_close();
 	pbx_sip_loop_deinit();
 }
 

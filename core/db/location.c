@@ -12,14 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
-
 #include <pbx/log.h>
 #include <pbx/loop.h>
 
 #include "db/db.h"
 #include "db/location.h"
 #include "util/strmap.h"
+#include "util/uuid.h"
 
 /* Back-off before rewriting a batch PostgreSQL refused or missed. */
 #define RETRY_MS 1000
@@ -117,23 +116,6 @@ static int binding_copy(struct pbx_binding *dst,
 	return 0;
 }
 
-static void uuid_new(char out[PBX_BINDING_ID_LEN + 1])
-{
-	unsigned char u[16];
-
-	if (RAND_bytes(u, sizeof(u)) != 1) {
-		/* Never expected; a weak id beats a lost binding. */
-		for (size_t i = 0; i < sizeof(u); i++)
-			u[i] = (unsigned char)random();
-	}
-	u[6] = (u[6] & 0x0f) | 0x40;      /* version 4 */
-	u[8] = (u[8] & 0x3f) | 0x80;      /* RFC 4122 variant */
-	snprintf(out, PBX_BINDING_ID_LEN + 1,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
-		 u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9],
-		 u[10], u[11], u[12], u[13], u[14], u[15]);
-}
 
 int pbx_location_alloc(struct pbx_location **locp, struct pbx_db *db,
 		       const char *node, unsigned flush_ms)
@@ -509,7 +491,7 @@ int pbx_location_save(struct pbx_location *loc, const char *ext,
 	b = aor ? calloc(1, sizeof(*b)) : NULL;
 	if (!b)
 		return ENOMEM;
-	uuid_new(b->id);
+	pbx_uuid_new(b->id);
 	b->registered_at = time(NULL);
 	err = fill(b, info);
 	if (err) {

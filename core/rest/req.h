@@ -13,6 +13,8 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include <pbx/rest.h>
+
 struct MHD_Connection;
 struct MHD_Daemon;
 struct pbx_db_pool;
@@ -61,27 +63,13 @@ struct pbx_rest_req {
 	size_t hdrc;
 };
 
-/* A route handler: build the reply with pbx_rest_reply*() and return 0,
- * or return an errno without replying and the server answers it from its
- * table (EIO: 503 database unreachable, ENOMEM: 500, ...). Runs on a
- * libmicrohttpd thread and may block on PostgreSQL.
+/* Route handlers (pbx_rest_handler_h) and the replies they build,
+ * pbx_rest_reply() and pbx_rest_error(), are declared in <pbx/rest.h>:
+ * core and module routes share them. Handlers run on a libmicrohttpd
+ * thread and may block on PostgreSQL.
  */
-typedef int (pbx_rest_handler_h)(struct pbx_rest_req *req);
 
 /* ---- reply.c ---- */
-
-/* Reply <status> with <body>, whose reference is taken (also on error).
- * A NULL <body> means an empty reply for 204, and a failed allocation
- * (ENOMEM) for any other status, so json_pack() can be passed directly.
- */
-int pbx_rest_reply(struct pbx_rest_req *req, unsigned status, json_t *body);
-
-/* Reply <status> with {"error":{"code":<code>,"message":...}} plus
- * "field":<field> when <field> is not NULL. Returns 0 or ENOMEM.
- */
-int pbx_rest_error(struct pbx_rest_req *req, unsigned status,
-		   const char *code, const char *field, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
 
 /* Add reply header <name> (a string literal, kept borrowed) with a
  * formatted value. Returns 0, ENOMEM or ENOSPC past PBX_REST_HEADERS_MAX.
@@ -105,13 +93,7 @@ int pbx_rest_reply_errno(struct pbx_rest_req *req, int err);
 /* Drop the reply body and headers (before replacing a reply). */
 void pbx_rest_reply_clear(struct pbx_rest_req *req);
 
-/* ---- server.c ---- */
-
-/* Query-string argument <name> of <req>, borrowed for the request, or
- * NULL when absent.
- */
-const char *pbx_rest_req_arg(const struct pbx_rest_req *req,
-			     const char *name);
+/* ---- server.c (pbx_rest_req_arg() is in <pbx/rest.h>) ---- */
 
 /* Request header <name> (case-insensitive), borrowed, or NULL. */
 const char *pbx_rest_req_header(const struct pbx_rest_req *req,

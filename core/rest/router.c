@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rest/modroutes.h"
 #include "rest/router.h"
 
 static const struct pbx_rest_route routes[] = {
@@ -19,6 +20,15 @@ static const struct pbx_rest_route routes[] = {
 	{"GET",    "/api/v1/users/{}/registrations", pbx_rest_reg_of_user, 0},
 	{"GET",    "/api/v1/registrations", pbx_rest_reg_list, 0},
 	{"DELETE", "/api/v1/registrations/{}", pbx_rest_reg_delete, 0},
+	{"GET",    "/api/v1/modules", pbx_rest_modules_list, 0},
+	{"GET",    "/api/v1/calls", pbx_rest_calls_list, 0},
+	{"POST",   "/api/v1/calls", pbx_rest_calls_originate, PBX_REST_BODY},
+	{"GET",    "/api/v1/calls/{}", pbx_rest_calls_get, 0},
+	{"DELETE", "/api/v1/calls/{}", pbx_rest_calls_hangup, 0},
+	{"GET",    "/api/v1/cdrs", pbx_rest_cdrs_list, 0},
+	{"GET",    "/api/v1/cdrs/{}", pbx_rest_cdrs_get, 0},
+	{"GET",    "/api/v1/dialplan", pbx_rest_dialplan_get, 0},
+	{"POST",   "/api/v1/dialplan/reload", pbx_rest_dialplan_reload, 0},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -58,11 +68,22 @@ static bool match(const char *pattern, const char *path,
 		pattern = pe;
 		path = se;
 	}
-	return !*pattern && !*path;
+	if (*pattern || *path)
+		return false;
+	/* Captures a longer pattern left behind are not this route's. */
+	for (; np < PBX_REST_PARAMS_MAX; np++)
+		params[np][0] = '\0';
+	return true;
+}
+
+bool pbx_rest_route_match(const char *pattern, const char *path,
+			  char params[PBX_REST_PARAMS_MAX][PBX_REST_PARAM_LEN])
+{
+	return match(pattern, path, params);
 }
 
 int pbx_rest_route_find(const char *method, const char *path,
-			const struct pbx_rest_route **routep,
+			struct pbx_rest_route *route,
 			char params[PBX_REST_PARAMS_MAX][PBX_REST_PARAM_LEN],
 			char *allow, size_t allowsz)
 {
@@ -76,7 +97,7 @@ int pbx_rest_route_find(const char *method, const char *path,
 		if (!match(routes[i].pattern, path, params))
 			continue;
 		if (!strcmp(routes[i].method, method)) {
-			*routep = &routes[i];
+			*route = routes[i];
 			return 0;
 		}
 		if (len < allowsz) {
@@ -88,5 +109,9 @@ int pbx_rest_route_find(const char *method, const char *path,
 		}
 		known = true;
 	}
-	return known ? EOPNOTSUPP : ENOENT;
+	/* A path the core serves is never a module's. */
+	if (!known)
+		return pbx_rest_modroutes_find(method, path, route, params,
+					       allow, allowsz);
+	return EOPNOTSUPP;
 }

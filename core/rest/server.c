@@ -179,7 +179,7 @@ static int body_parse(struct pending *p)
 static void dispatch(struct pending *p)
 {
 	struct pbx_rest_req *req = &p->req;
-	const struct pbx_rest_route *route;
+	struct pbx_rest_route route;
 	char allow[64];
 	int err;
 
@@ -210,14 +210,14 @@ static void dispatch(struct pending *p)
 		return;
 	}
 
-	if (!(route->flags & PBX_REST_PUBLIC)) {
+	if (!(route.flags & PBX_REST_PUBLIC)) {
 		err = pbx_rest_auth_check(req);
 		if (err == EACCES)
 			return;
 		if (err)
 			goto fail;
 	}
-	if (route->flags & PBX_REST_BODY) {
+	if (route.flags & PBX_REST_BODY) {
 		err = body_parse(p);
 		if (err == EINVAL)
 			return;
@@ -225,7 +225,7 @@ static void dispatch(struct pending *p)
 			goto fail;
 	}
 
-	err = route->h(req);
+	err = route.h(req);
 	if (!err && !req->status) {
 		PBX_ERR("%s %s: handler gave no reply", req->method,
 			req->path);

@@ -18,8 +18,13 @@
 int pbx_auth_find(su_home_t *home, const sip_t *sip, const char *realm,
 		  auth_response_t *ar)
 {
-	for (const sip_authorization_t *au = sip->sip_authorization; au;
-	     au = au->au_next) {
+	return pbx_auth_find_in(home, sip->sip_authorization, realm, ar);
+}
+
+int pbx_auth_find_in(su_home_t *home, const msg_auth_t *list,
+		     const char *realm, auth_response_t *ar)
+{
+	for (const msg_auth_t *au = list; au; au = au->au_next) {
 		auth_response_t r[1] = {{ .ar_size = sizeof(r[0]) }};
 
 		if (!au->au_scheme || strcasecmp(au->au_scheme, "Digest") ||

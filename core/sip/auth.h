@@ -35,6 +35,12 @@ enum pbx_auth_verdict {
 int pbx_auth_find(su_home_t *home, const sip_t *sip, const char *realm,
 		  auth_response_t *ar);
 
+/* The same among the headers of list <list> (Proxy-Authorization for
+ * an INVITE, RFC 3261 22.3).
+ */
+int pbx_auth_find_in(su_home_t *home, const msg_auth_t *list,
+		     const char *realm, auth_response_t *ar);
+
 /* Judge <ar> for <method>. <user> NULL, unknown or disabled gives
  * REJECT after the same work as a known one. <algs> is what was offered.
  */

@@ -501,6 +501,56 @@ void pbx_registrar_handle(struct pbx_registrar *reg, nua_t *nua,
 	}
 }
 
+/* ---- Shared with INVITE authentication (invite.c) ---- */
+
+enum pbx_cfg_auth_algs pbx_registrar_algs(const struct pbx_registrar *reg,
+					  const struct pbx_user *user)
+{
+	if (user && user->known && user->auth_algorithms >= 0)
+		return (enum pbx_cfg_auth_algs)user->auth_algorithms;
+	return reg->algs;
+}
+
+enum pbx_auth_verdict pbx_registrar_verify(struct pbx_registrar *reg,
+					   const auth_response_t *ar,
+					   const struct pbx_user *user,
+					   const char *method)
+{
+	return pbx_auth_verify(ar, user, reg->realm, method, &reg->key,
+			       reg->nonce_ttl, pbx_registrar_algs(reg, user));
+}
+
+int pbx_registrar_challenge(struct pbx_registrar *reg,
+			    const struct pbx_user *user, bool stale,
+			    char out[2][PBX_AUTH_CHALLENGE_MAX])
+{
+	return pbx_auth_challenge(out, reg->realm, &reg->key,
+				  pbx_registrar_algs(reg, user), stale);
+}
+
+const char *pbx_registrar_realm(const struct pbx_registrar *reg)
+{
+	return reg->realm;
+}
+
+struct pbx_users *pbx_registrar_users(const struct pbx_registrar *reg)
+{
+	return reg->users;
+}
+
+bool pbx_registrar_blocked(struct pbx_registrar *reg, const char *ip)
+{
+	return pbx_authguard_blocked(reg->guard, ip, time(NULL));
+}
+
+void pbx_registrar_failed(struct pbx_registrar *reg, const char *ip,
+			  const char *ext)
+{
+	if (pbx_authguard_failed(reg->guard, ip, time(NULL)))
+		PBX_WARN("blocking %s: too many failed authentications "
+			 "(last as '%s')", ip, ext);
+}
+
 /* ---- Lifecycle ---- */
 
 static void on_tick(void *arg)

@@ -14,6 +14,12 @@ void pbx_sip_loop_run(void);
 void pbx_sip_loop_break(void);
 void pbx_sip_loop_deinit(void);
 
+/* The pbx_loop_call() mailbox: open after pbx_sip_loop_init(); close
+ * before pbx_sip_loop_deinit() (queued requests run, later ones fail).
+ */
+int pbx_loop_mailbox_open(void);
+void pbx_loop_mailbox_close(void);
+
 typedef void (pbx_sipua_done_h)(void *arg);
 
 /* Bind the SIP transports of <cfg> and start answering. <reg> handles

@@ -18,13 +18,16 @@
 
 #include <pbx/log.h>
 
+#include "sip/invite.h"
+#include "sip/leg_int.h"
 #include "sip/registrar.h"
 #include "sip/registrar_int.h"
 #include "sip/sip.h"
 #include "sip/sip_int.h"
 
-#define ALLOW "REGISTER, OPTIONS"
-#define SUPPORTED "path"
+#define ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REGISTER"
+/* No 100rel: provisional responses are relayed, never made reliable. */
+#define SUPPORTED "timer, path"
 
 static struct {
 	nua_t *nua;
@@ -68,7 +71,18 @@ static void on_event(nua_event_t ev, int status, char const *phrase,
 		     nua_t *nua, nua_magic_t *magic, nua_handle_t *nh,
 		     nua_hmagic_t *hmagic, sip_t const *sip, tagi_t tags[])
 {
+	if (hmagic && nh) {
+		pbx_leg_on_event(ev, status, nh, (struct pbx_leg *)hmagic, sip,
+				 tags);
+		return;
+	}
 	switch (ev) {
+	case nua_i_invite:
+		if (status < 200)
+			pbx_invite_handle(ua.reg, nua, nh, sip);
+		else
+			nua_handle_destroy(nh);
+		return;
 	case nua_i_register:
 		if (status < 200)
 			pbx_registrar_handle(ua.reg, nua, nh, sip);
@@ -130,14 +144,24 @@ int pbx_sipua_start(const struct pbx_cfg *cfg, struct pbx_registrar *reg)
 	ua.reg = reg;
 	ua.nua = nua_create(pbx_sip_root(), on_event, NULL,
 		NUTAG_URL(url),
-		NUTAG_ALLOW(ALLOW),
+		/* The _STR tags replace nua's default lists (NUTAG_ALLOW and
+		 * NUTAG_SUPPORTED would add to them).
+		 */
+		SIPTAG_ALLOW_STR(ALLOW),
 		NUTAG_APPL_METHOD("REGISTER"),
 		NUTAG_APPL_METHOD("OPTIONS"),
-		NUTAG_SUPPORTED(SUPPORTED),
+		SIPTAG_SUPPORTED_STR(SUPPORTED),
 		/* A B2BUA relays SDP; Sofia's own offer/answer stays off. */
 		NUTAG_MEDIA_ENABLE(0),
 		NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0),
-		NUTAG_SESSION_TIMER(0),
+		/* RFC 4028: the peers refresh (we answer their refreshes
+		 * here, media being anchored); nua tears down a dialog
+		 * whose session was not refreshed in time.
+		 */
+		NUTAG_SESSION_TIMER(cfg->call_session_expires),
+		NUTAG_MIN_SE(90),
+		NUTAG_SESSION_REFRESHER(nua_remote_refresher),
+		NUTAG_UPDATE_REFRESH(1),
 		NUTAG_USER_AGENT(cfg->sip_user_agent),
 		SIPTAG_SERVER_STR(cfg->sip_user_agent),
 		/* Default socket buffers overflow under load and turn into
@@ -149,6 +173,8 @@ int pbx_sipua_start(const struct pbx_cfg *cfg, struct pbx_registrar *reg)
 		PBX_ERR("cannot bind SIP on %s: %s", url, strerror(errno));
 		return errno ? errno : EADDRINUSE;
 	}
+	pbx_leg_setup(ua.nua, cfg->sip_realm);
+	pbx_invite_config(cfg->call_max_forwards);
 	PBX_NOTICE("SIP listening on %s", url);
 	return 0;
 }

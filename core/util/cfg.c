@@ -15,6 +15,9 @@
 #ifndef PBX_PKGDATADIR
 #define PBX_PKGDATADIR "/usr/local/share/pbxd"
 #endif
+#ifndef PBX_SPOOLDIR
+#define PBX_SPOOLDIR "/usr/local/var/spool/pbxd"
+#endif
 #ifndef PBX_MODULESDIR
 #define PBX_MODULESDIR "/usr/local/lib/pbxd/modules"
 #endif
@@ -115,11 +118,50 @@ static const struct key keys[] = {
 	{"rest.threads", T_UINT, OFF(rest_threads), "4", 1, 64,
 	 "REST API worker threads."},
 
+	{"media.address", T_STR, OFF(media_address), "", 0, 0,
+	 "IP address the RTP endpoints bind to and that SDP announces.\n"
+	 "Empty: sip.address."},
+	{"media.port_min", T_UINT, OFF(media_port_min), "16384", 1024, 65534,
+	 "Lowest RTP port; each call leg takes an even RTP port and the\n"
+	 "RTCP port above it."},
+	{"media.port_max", T_UINT, OFF(media_port_max), "32767", 1025, 65535,
+	 "Highest RTP/RTCP port."},
+	{"media.threads", T_UINT, OFF(media_threads), "0", 0, 64,
+	 "Media relay threads. 0: one per core."},
+	{"media.rtp_timeout", T_UINT, OFF(media_rtp_timeout), "60", 0, 86400,
+	 "Seconds without RTP from an answered leg before the call is\n"
+	 "torn down (a phone that vanished). 0: never."},
+	{"media.codecs", T_STR, OFF(media_codecs), "PCMU,PCMA", 0, 0,
+	 "Codecs offered and accepted, best first: PCMU, PCMA."},
+
+	{"call.dialplan", T_STR, OFF(call_dialplan), "default.lua", 0, 0,
+	 "Lua dialplan run for every call: a file in paths.dialplans, or\n"
+	 "an absolute path. Reloaded by SIGHUP and the REST API."},
+	{"call.ring_timeout", T_UINT, OFF(call_ring_timeout), "30", 1, 3600,
+	 "Seconds a dial rings before it gives up (noanswer), unless the\n"
+	 "dialplan passes its own timeout."},
+	{"call.max_forwards", T_UINT, OFF(call_max_forwards), "70", 1, 255,
+	 "Max-Forwards of requests pbxd sends when the incoming one had\n"
+	 "none; otherwise the incoming value less one."},
+	{"call.session_expires", T_UINT, OFF(call_session_expires), "1800",
+	 0, 86400,
+	 "Session timer (RFC 4028) interval offered, seconds; a dialog not\n"
+	 "refreshed in time is torn down. 0: no session timers."},
+	{"lua.max_instructions", T_UINT, OFF(lua_max_instructions),
+	 "1000000", 1000, 1000000000,
+	 "Lua instructions a dialplan may run between two waits; beyond,\n"
+	 "the call ends with a traceback in the log (runaway loops)."},
+
+	{"cdr.spool_dir", T_STR, OFF(cdr_spool_dir), PBX_SPOOLDIR "/cdr", 0, 0,
+	 "Directory where call records wait while PostgreSQL is\n"
+	 "unreachable; they are replayed when it returns."},
+
 	{"modules.dir", T_STR, OFF(modules_dir), PBX_MODULESDIR, 0, 0,
 	 "Directory the modules (mod_<name>.so) are loaded from."},
 	{"modules.load", T_STR, OFF(modules_load), "", 0, 0,
 	 "Modules to load, comma separated, e.g. voicemail,moh.\n"
-	 "Empty: none."},
+	 "Empty: none. A module's own settings are written\n"
+	 "mod.<module>.<key> = value."},
 	{"paths.dialplans", T_STR, OFF(dialplans_dir),
 	 PBX_PKGDATADIR "/dialplans", 0, 0,
 	 "Directory of the Lua dialplans."},
@@ -443,6 +485,15 @@ static int check_cross(const struct pbx_cfg *cfg, const unsigned *lines,
 	const char *a = NULL, *b = NULL;
 	unsigned va = 0, vb = 0, la, lb;
 
+	if (cfg->media_port_min + 1 >= cfg->media_port_max) {
+		la = lines ? lines[key_index("media.port_min")] : 0;
+		lb = lines ? lines[key_index("media.port_max")] : 0;
+		*linep = la > lb ? la : lb;
+		put_err(msg, msgsz, "media.port_min (%u) leaves no RTP/RTCP "
+			"pair below media.port_max (%u)", cfg->media_port_min,
+			cfg->media_port_max);
+		return EINVAL;
+	}
 	if (cfg->reg_min_expires > cfg->reg_default_expires) {
 		a = kmin;
 		va = cfg->reg_min_expires;
@@ -463,6 +514,49 @@ static int check_cross(const struct pbx_cfg *cfg, const unsigned *lines,
 
 	put_err(msg, msgsz, "%s (%u) is greater than %s (%u)", a, va, b, vb);
 	return EINVAL;
+}
+
+/* "mod.<module>.<key>": kept as text for the module to read. The last
+ * value given for a key wins, as for core keys.
+ */
+static bool is_modkey(const char *name)
+{
+	const char *dot;
+
+	if (strncmp(name, "mod.", 4))
+		return false;
+	dot = strchr(name + 4, '.');
+	return dot && dot > name + 4 && dot[1];
+}
+
+static int set_modkey(struct pbx_cfg *cfg, const char *name,
+		      const char *val, char *msg, size_t msgsz)
+{
+	struct pbx_cfg_modkey *mk;
+	char *v;
+
+	v = strdup(val);
+	if (!v) {
+		put_err(msg, msgsz, "%s: out of memory", name);
+		return ENOMEM;
+	}
+	for (size_t i = 0; i < cfg->nmodkeys; i++) {
+		if (!strcmp(cfg->modkeys[i].key, name + 4)) {
+			free(cfg->modkeys[i].value);
+			cfg->modkeys[i].value = v;
+			return 0;
+		}
+	}
+	mk = realloc(cfg->modkeys, (cfg->nmodkeys + 1) * sizeof(*mk));
+	if (mk)
+		cfg->modkeys = mk;
+	if (!mk || !(mk[cfg->nmodkeys].key = strdup(name + 4))) {
+		free(v);
+		put_err(msg, msgsz, "%s: out of memory", name);
+		return ENOMEM;
+	}
+	mk[cfg->nmodkeys++].value = v;
+	return 0;
 }
 
 /* ---- API ---- */
@@ -520,6 +614,8 @@ static int load_line(struct pbx_cfg *cfg, char *line, unsigned lineno,
 		return EINVAL;
 	}
 
+	if (is_modkey(name))
+		return set_modkey(cfg, name, val, msg, msgsz);
 	k = find_key(name);
 	if (!k) {
 		put_err(msg, msgsz, "unknown key '%.*s'", QUOTE_MAX, name);
@@ -622,7 +718,7 @@ int pbx_cfg_set(struct pbx_cfg *cfg, const char *key, const char *value,
 	}
 
 	k = find_key(key);
-	if (!k) {
+	if (!k && !is_modkey(key)) {
 		put_err(err, errsz, "-o unknown key '%.*s'", QUOTE_MAX, key);
 		return EINVAL;
 	}
@@ -634,7 +730,8 @@ int pbx_cfg_set(struct pbx_cfg *cfg, const char *key, const char *value,
 	}
 
 	val = unquote(trim(copy));
-	e = set_value(cfg, k, val, msg, sizeof(msg));
+	e = k ? set_value(cfg, k, val, msg, sizeof(msg)) :
+		set_modkey(cfg, key, val, msg, sizeof(msg));
 	if (e)
 		put_err(err, errsz, "-o %s", msg);
 	free(copy);
@@ -665,6 +762,13 @@ void pbx_cfg_free(struct pbx_cfg *cfg)
 	if (!cfg)
 		return;
 
+	for (i = 0; i < cfg->nmodkeys; i++) {
+		free(cfg->modkeys[i].key);
+		free(cfg->modkeys[i].value);
+	}
+	free(cfg->modkeys);
+	cfg->modkeys = NULL;
+	cfg->nmodkeys = 0;
 	for (i = 0; i < NKEYS; i++) {
 		char **sp;
 
@@ -703,6 +807,21 @@ void pbx_cfg_print_defaults(FILE *f)
 		else
 			fprintf(f, "%s = %s\n\n", k->name, k->def);
 	}
+}
+
+const char *pbx_cfg_module_get(const struct pbx_cfg *cfg,
+			       const char *module, const char *key)
+{
+	size_t ml = strlen(module);
+
+	for (size_t i = 0; i < cfg->nmodkeys; i++) {
+		const char *k = cfg->modkeys[i].key;
+
+		if (!strncmp(k, module, ml) && k[ml] == '.' &&
+		    !strcmp(k + ml + 1, key))
+			return cfg->modkeys[i].value;
+	}
+	return NULL;
 }
 
 /* Number of keys in the table. */

@@ -49,6 +49,21 @@ struct pbx_cfg {
 	unsigned rest_port;       /* rest.port (0 = REST off) */
 	unsigned rest_threads;    /* rest.threads */
 
+	char *media_address;      /* media.address: RTP bind ("" = sip) */
+	unsigned media_port_min;  /* media.port_min: RTP port range */
+	unsigned media_port_max;  /* media.port_max */
+	unsigned media_threads;   /* media.threads (0 = one per core) */
+	unsigned media_rtp_timeout; /* media.rtp_timeout s, 0 = off */
+	char *media_codecs;       /* media.codecs: "PCMU,PCMA" */
+
+	char *call_dialplan;      /* call.dialplan: file in paths.dialplans */
+	unsigned call_ring_timeout;   /* call.ring_timeout s (dial default) */
+	unsigned call_max_forwards;   /* call.max_forwards on new requests */
+	unsigned call_session_expires; /* call.session_expires s, 0 = off */
+	unsigned lua_max_instructions; /* lua.max_instructions per resume */
+
+	char *cdr_spool_dir;      /* cdr.spool_dir: CDRs while db is down */
+
 	char *modules_dir;        /* modules.dir */
 	char *modules_load;       /* modules.load: comma separated names */
 	char *dialplans_dir;      /* paths.dialplans */
@@ -56,6 +71,15 @@ struct pbx_cfg {
 
 	int log_level;            /* log.level (enum pbx_log_level) */
 	int log_target;           /* log.target (enum pbx_log_target) */
+
+	/* "mod.<module>.<key> = value" lines: module settings, read by the
+	 * module itself (pbx_cfg_module_get()).
+	 */
+	struct pbx_cfg_modkey {
+		char *key;            /* "<module>.<key>" (after "mod.") */
+		char *value;
+	} *modkeys;
+	size_t nmodkeys;
 };
 
 /* Fill <cfg> with every default. Returns 0 or ENOMEM. */
@@ -79,6 +103,10 @@ int pbx_cfg_set(struct pbx_cfg *cfg, const char *key, const char *value,
  * for the file. EINVAL with the keys in conflict in <err>.
  */
 int pbx_cfg_check(const struct pbx_cfg *cfg, char *err, size_t errsz);
+
+/* Value of "mod.<module>.<key>", or NULL when not set. */
+const char *pbx_cfg_module_get(const struct pbx_cfg *cfg,
+			       const char *module, const char *key);
 
 /* Release every string of <cfg>. */
 void pbx_cfg_free(struct pbx_cfg *cfg);

@@ -27,4 +27,12 @@ int pbx_timer_start(struct pbx_timer *t, unsigned ms, pbx_timer_h *h,
 void pbx_timer_cancel(struct pbx_timer *t);
 void pbx_timer_free(struct pbx_timer *t);
 
+/* Run <fn>(<arg>) on the loop thread and wait until it returned. For
+ * threads other than the loop (REST handlers): it is how they read or
+ * change loop-owned state (calls, caches). Returns 0 once <fn> ran, or
+ * ESHUTDOWN when the loop no longer takes requests (<fn> not run).
+ */
+typedef void (pbx_loop_call_h)(void *arg);
+int pbx_loop_call(pbx_loop_call_h *fn, void *arg);
+
 #endif

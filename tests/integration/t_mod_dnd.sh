@@ -1,0 +1,127 @@
+#!/bin/bash
+# mod_dnd end to end, and the loader around it: GET /api/v1/modules lists
+# the module with what it registered; its REST routes with the core's
+# token check and error shape; its record (table dnd) survives a
+# restart; a module that cannot be loaded is listed with its reason while
+# pbxd runs on; one that declines is listed as declined.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rest_lib.sh"
+
+# ---- not loaded: no routes ----
+api GET /api/v1/modules
+expect_eq "$API_STATUS" 200 "GET /modules without modules.load"
+expect_json "$API_BODY" "empty module list" '.items|length=0' '.total=0'
+api GET /api/v1/dnd
+expect_error 404 not_found - "/dnd without the module"
+
+# ---- loaded ----
+pbx_restart -o modules.load=dnd
+api GET /api/v1/modules
+expect_eq "$API_STATUS" 200 "GET /modules"
+expect_json "$API_BODY" "dnd in the module list" \
+	'.total=1' '.items[0].name=dnd' '.items[0].state=loaded' \
+	'.items[0].reason=null' '.items[0].resolvers=[]' \
+	'.items[0].wrappers=["user"]' '.items[0].hooks=1' \
+	'.items[0].dp_functions=["dnd.get","dnd.set"]' \
+	'.items[0].routes=["GET /api/v1/dnd","GET /api/v1/dnd/{}","PUT /api/v1/dnd/{}"]'
+expect_match "$(jq_get "$API_BODY" '.items[0].description')" '[Dd]isturb' \
+	"description"
+api_noauth GET /api/v1/modules
+expect_error 401 unauthorized - "/modules needs the token"
+
+user_create 2951 'Quiet9please'
+user_create 2952 'Quiet9please'
+
+api GET /api/v1/dnd/2951
+expect_eq "$API_STATUS" 200 "GET /dnd/2951"
+expect_json "$API_BODY" "DND off at first" '.extension=2951' \
+	'.enabled=false' '.since=null'
+
+api PUT /api/v1/dnd/2951 '{"enabled": true}'
+expect_eq "$API_STATUS" 200 "PUT /dnd/2951 on ($API_BODY)"
+expect_json "$API_BODY" "DND on" '.extension=2951' '.enabled=true'
+expect_match "$(jq_get "$API_BODY" .since)" \
+	'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z$' "since is RFC 3339"
+since=$(jq_get "$API_BODY" .since)
+expect_eq "$(pbx_psql "SELECT count(*) FROM dnd WHERE extension = '2951'")" \
+	1 "row in table dnd"
+# Idempotent: a second PUT keeps the first "since".
+api PUT /api/v1/dnd/2951 '{"enabled": true}'
+expect_json "$API_BODY" "PUT on again" '.enabled=true' ".since=$since"
+
+api GET /api/v1/dnd
+expect_eq "$API_STATUS" 200 "GET /dnd"
+expect_json "$API_BODY" "summary" '.enabled=["2951"]' '.refused=0'
+
+# ---- bad requests ----
+api PUT /api/v1/dnd/2952 '{"enabled": "yes"}'
+expect_error 400 invalid enabled "enabled as a string"
+api PUT /api/v1/dnd/2952 '{}'
+expect_error 400 invalid enabled "no enabled"
+api PUT /api/v1/dnd/2952 '{"enabled": true, "until": 5}'
+expect_error 400 invalid until "unknown field"
+api PUT /api/v1/dnd/2952 '[true]'
+expect_error 400 bad_request - "array body"
+api PUT /api/v1/dnd/2952 '{"enabled": tru'
+expect_error 400 bad_json - "malformed JSON"
+api PUT /api/v1/dnd/2999 '{"enabled": true}'
+expect_error 404 not_found - "PUT for no such user"
+api GET /api/v1/dnd/2999
+expect_error 404 not_found - "GET for no such user"
+api GET /api/v1/dnd/abc
+expect_error 404 not_found - "GET for a malformed extension"
+api_noauth PUT /api/v1/dnd/2952 '{"enabled": true}'
+expect_error 401 unauthorized - "PUT without the token"
+api_h DELETE /api/v1/dnd/2952
+expect_error 405 method_not_allowed - "DELETE"
+expect_eq "$(header Allow)" "GET, PUT" "Allow of /dnd/{ext}"
+expect_eq "$(pbx_psql "SELECT count(*) FROM dnd WHERE extension = '2952'")" \
+	0 "no row after refused requests"
+
+# ---- the record survives a restart ----
+mark=$(pbx_log_mark)
+pbx_restart -o modules.load=dnd
+pbx_log_since "$mark" | grep -q 'do not disturb is on for 1 extension' ||
+	fail "the restarted module did not load its row"
+api GET /api/v1/dnd/2951
+expect_json "$API_BODY" "DND still on after restart" '.enabled=true' \
+	".since=$since"
+api GET /api/v1/dnd
+expect_json "$API_BODY" "loop's set after restart" '.enabled=["2951"]'
+
+api PUT /api/v1/dnd/2951 '{"enabled": false}'
+expect_eq "$API_STATUS" 200 "PUT /dnd/2951 off"
+expect_json "$API_BODY" "DND off" '.enabled=false' '.since=null'
+expect_eq "$(pbx_psql "SELECT count(*) FROM dnd")" 0 "row deleted"
+api GET /api/v1/dnd
+expect_json "$API_BODY" "loop's set after off" '.enabled=[]'
+
+# A deleted user takes its row along.
+api PUT /api/v1/dnd/2952 '{"enabled": true}'
+expect_eq "$API_STATUS" 200 "PUT /dnd/2952 on"
+user_delete 2952
+expect_eq "$(pbx_psql "SELECT count(*) FROM dnd")" 0 "row gone with user"
+
+# ---- a module that cannot be loaded ----
+pbx_restart -o modules.load=dnd,nosuch
+api GET /api/v1/modules
+expect_json "$API_BODY" "nosuch listed as failed" '.total=2' \
+	'.items[0].name=dnd' '.items[0].state=loaded' \
+	'.items[1].name=nosuch' '.items[1].state=failed' \
+	'.items[1].routes=[]' '.items[1].description=null'
+expect_match "$(jq_get "$API_BODY" '.items[1].reason')" \
+	'mod_nosuch\.so: cannot open shared object file' "reason of nosuch"
+grep -q 'module nosuch not loaded: .*mod_nosuch\.so' \
+	"$PBX_SANDBOX/pbxd.log" || fail "nosuch's reason not logged"
+api GET /api/v1/health
+expect_eq "$API_STATUS" 200 "pbxd runs without nosuch"
+api GET /api/v1/dnd/2951
+expect_eq "$API_STATUS" 200 "dnd serves beside a failed module"
+
+# ---- declined by configuration ----
+pbx_restart -o modules.load=dnd -o mod.dnd.enabled=no
+api GET /api/v1/modules
+expect_json "$API_BODY" "dnd declined" '.items[0].state=declined' \
+	'.items[0].wrappers=[]' '.items[0].routes=[]'
+api GET /api/v1/dnd
+expect_error 404 not_found - "/dnd when declined"
