@@ -22,6 +22,7 @@
 #include "call/calls.h"
 #include "db/cdr.h"
 #include "db/db.h"
+#include "db/pubapi.h"
 #include "db/location.h"
 #include "db/users.h"
 #include "lua/dialplan.h"
@@ -51,7 +52,6 @@ static struct {
 	struct pbx_registrar *reg;
 	struct pbx_rest *rest;
 	struct pbx_cdr_writer *cdr;
-	bool mailbox_open;
 	int sigfd;
 	struct pbx_loop_watch *sigwatch;
 	bool stopping;
@@ -204,6 +204,10 @@ static void on_signal(int fd, void *arg)
 		 * every call ends (BYE or CANCEL) while the stack still
 		 * runs to send it.
 		 */
+		/* A REST handler waiting on the loop must not wait for
+		 * ever while pbx_rest_stop() waits for it.
+		 */
+		pbx_loop_mailbox_close();
 		pbx_rest_stop(pbx.rest);
 		pbx.rest = NULL;
 		pbx_calls_stop();
@@ -242,9 +246,10 @@ static int start(void)
 	e = pbx_sip_loop_init();
 	if (!e)
 		e = pbx_loop_mailbox_open();
-	pbx.mailbox_open = !e;
 	if (!e)
 		e = pbx_db_alloc(&pbx.db, cfg->db_conninfo, cfg->db_workers);
+	if (!e)
+		pbx_db_api_start(pbx.db);
 	if (!e)
 		e = pbx_users_alloc(&pbx.users, pbx.db, on_user_gone, NULL);
 	if (!e)
@@ -303,13 +308,16 @@ static int start(void)
  */
 static void stop(void)
 {
+	pbx_loop_mailbox_close();
 	pbx_rest_stop(pbx.rest);
 	pbx_calls_stop();
-	pbx_mod_unload_all();
-	pbx_lua_close();
 	pbx_cdr_writer_flush(pbx.cdr);
 	pbx_location_close(pbx.loc);
 	pbx_db_free(pbx.db);
+	/* Modules go once no database job of theirs can complete. */
+	pbx_db_api_stop();
+	pbx_mod_unload_all();
+	pbx_lua_close();
 	pbx_loop_unwatch(pbx.sigwatch);
 	if (pbx.sigfd >= 0)
 		close(pbx.sigfd);
@@ -320,8 +328,6 @@ static void stop(void)
 	pbx_location_free(pbx.loc);
 	pbx_users_free(pbx.users);
 	pbx_db_pool_free(pbx.pool);
-	if (pbx.mailbox_open)
-		pbx_loop_mailbox_close();
 	pbx_sip_loop_deinit();
 }
 

@@ -33,6 +33,10 @@
 #define BATCH_MAX       200   /* rows per INSERT statement */
 #define REPLAY_AGAIN_MS 100   /* spool grew during a replay: go again */
 #define REPLAY_ROUNDS   4     /* files one replay job takes at most */
+/* Rows one replay job sends at most: a day's spool must not hold a
+ * worker (and with it the registrar's writes) for minutes.
+ */
+#define REPLAY_JOB_ROWS 5000
 #define SPOOL_VERSION   1     /* "v" of a spool line */
 
 /* What the insert job made of a record. */
@@ -109,6 +113,15 @@ struct pbx_cdr_writer {
 	 * rename, and rejected-file appends from both threads.
 	 */
 	pthread_mutex_t file_lock;
+
+	/* Progress through the replay file, kept from one replay job to
+	 * the next (one in flight at a time; the db queue's lock orders
+	 * them). Lost in a crash, which only means rows sent twice.
+	 */
+	long replay_off;          /* bytes whose rows are committed */
+	size_t rf_inserted;       /* counts for the file, for its log */
+	size_t rf_dups;
+	size_t rf_rejected;
 };
 
 /* ---- Record format ---- */
@@ -960,8 +973,13 @@ static int insert_lines(PGconn *conn, char *const *v, size_t n,
 	if (PQresultStatus(res) == PGRES_COMMAND_OK) {
 		*insp = strtoul(PQcmdTuples(res), NULL, 10);
 	} else {
-		const char *m = res ? PQresultErrorMessage(res)
-				    : PQerrorMessage(conn);
+		/* The primary message only: DETAIL would repeat the row. */
+		const char *m = PQresultErrorField(res,
+						   PG_DIAG_MESSAGE_PRIMARY);
+
+		if (!m)
+			m = res ? PQresultErrorMessage(res)
+				: PQerrorMessage(conn);
 
 		l = strlen(m);
 		while (l && (m[l - 1] == '\n' || m[l - 1] == ' '))
@@ -1097,7 +1115,7 @@ struct replay {
 	size_t inserted;          /* rows new to the table */
 	size_t dups;              /* rows it had already */
 	size_t rejected;          /* refused rows and unreadable lines */
-	bool more;                /* files left after REPLAY_ROUNDS */
+	bool more;                /* stopped early: go on at once */
 };
 
 /* The call_id of spool line <line>, for log lines; "?" if none. */
@@ -1170,8 +1188,37 @@ static bool line_is_record(const char *line)
 	return ok;
 }
 
-/* Insert every record of the replay file, then remove it. */
-static int replay_file(PGconn *conn, struct replay *rp)
+/* The replay file is done: every row is committed or set aside. */
+static int replay_finish(struct pbx_cdr_writer *w)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&w->file_lock);
+	if (unlink(w->replay_path) < 0)
+		err = errno;
+	else
+		err = dir_sync(w->dir);
+	pthread_mutex_unlock(&w->file_lock);
+	if (err) {
+		PBX_ERR("cannot remove %s after replaying it: %s",
+			w->replay_path, strerror(err));
+		return err;
+	}
+	PBX_NOTICE("spool replay finished: %zu CDRs inserted, %zu already "
+		   "present, %zu rejected", w->rf_inserted, w->rf_dups,
+		   w->rf_rejected);
+	w->replay_off = 0;
+	w->rf_inserted = w->rf_dups = w->rf_rejected = 0;
+	return 0;
+}
+
+/* Insert the records of the replay file from where the last job left
+ * off, BATCH_MAX per statement, until its end (then remove it) or until
+ * <*budget> rows are spent: EAGAIN. A line set aside before a failure
+ * is set aside again on the retry (twice in the rejected file, once in
+ * the table).
+ */
+static int replay_file(PGconn *conn, struct replay *rp, size_t *budget)
 {
 	struct pbx_cdr_writer *w = rp->w;
 	size_t n = 0, cap = 0, ins0 = rp->inserted, dup0 = rp->dups;
@@ -1184,6 +1231,8 @@ static int replay_file(PGconn *conn, struct replay *rp)
 	f = fopen(w->replay_path, "re");
 	if (!f)
 		return errno == ENOENT ? 0 : errno;
+	if (w->replay_off && fseek(f, w->replay_off, SEEK_SET) < 0)
+		err = errno;
 	while (!err && (len = getline(&line, &cap, f)) >= 0) {
 		while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
@@ -1199,11 +1248,17 @@ static int replay_file(PGconn *conn, struct replay *rp)
 			err = ENOMEM;
 			break;
 		}
-		if (++n == BATCH_MAX) {
-			err = replay_chunk(conn, rp, v, n);
-			while (n)
-				free(v[--n]);
-		}
+		if (++n < BATCH_MAX)
+			continue;
+		err = replay_chunk(conn, rp, v, n);
+		while (n)
+			free(v[--n]);
+		if (err)
+			break;
+		w->replay_off = ftell(f);
+		*budget = *budget > BATCH_MAX ? *budget - BATCH_MAX : 0;
+		if (!*budget)
+			err = EAGAIN;
 	}
 	if (!err && ferror(f))
 		err = EIO;
@@ -1213,25 +1268,10 @@ static int replay_file(PGconn *conn, struct replay *rp)
 		free(v[--n]);
 	free(line);
 	fclose(f);
-	if (err)
-		return err;
-
-	/* Every row is committed (or set aside): the file may go. */
-	pthread_mutex_lock(&w->file_lock);
-	if (unlink(w->replay_path) < 0)
-		err = errno;
-	else
-		err = dir_sync(w->dir);
-	pthread_mutex_unlock(&w->file_lock);
-	if (err) {
-		PBX_ERR("cannot remove %s after replaying it: %s",
-			w->replay_path, strerror(err));
-		return err;
-	}
-	PBX_NOTICE("spool replay finished: %zu CDRs inserted, %zu already "
-		   "present, %zu rejected", rp->inserted - ins0,
-		   rp->dups - dup0, rp->rejected - rej0);
-	return 0;
+	w->rf_inserted += rp->inserted - ins0;
+	w->rf_dups += rp->dups - dup0;
+	w->rf_rejected += rp->rejected - rej0;
+	return err ? err : replay_finish(w);
 }
 
 /* Make the replay file the one to read: the one a crashed or failed
@@ -1250,6 +1290,7 @@ static int replay_take(struct pbx_cdr_writer *w, bool *havep)
 		err = errno;
 	} else if (!rename(w->spool_path, w->replay_path)) {
 		*havep = true;
+		w->replay_off = 0;
 		err = dir_sync(w->dir);
 	} else if (errno != ENOENT) {
 		err = errno;
@@ -1264,6 +1305,7 @@ static int replay_take(struct pbx_cdr_writer *w, bool *havep)
 static int replay_run(PGconn *conn, void *arg)
 {
 	struct replay *rp = arg;
+	size_t budget = REPLAY_JOB_ROWS;
 
 	for (int i = 0; i < REPLAY_ROUNDS; i++) {
 		bool have;
@@ -1271,10 +1313,13 @@ static int replay_run(PGconn *conn, void *arg)
 
 		if (err || !have)
 			return err;
-		err = replay_file(conn, rp);
+		err = replay_file(conn, rp, &budget);
+		if (err == EAGAIN)
+			break;
 		if (err)
 			return err;
 	}
+	/* Files or rows left: the loop sends the next job at once. */
 	rp->more = true;
 	return 0;
 }

@@ -159,9 +159,11 @@ static int exec(PGconn *conn, const char *sql, int n,
 		/* A module's SQL that PostgreSQL refuses is a bug worth
 		 * its full message; the statement helps find which.
 		 */
-		PBX_ERR("statement failed: %s(%.200s)",
-			pg ? PQresultErrorMessage(pg)
-			   : PQerrorMessage(conn), sql);
+		const char *msg = pg ? PQresultErrorMessage(pg)
+				     : PQerrorMessage(conn);
+		int len = (int)strcspn(msg, "\n");
+
+		PBX_ERR("statement failed: %.*s; in: %.200s", len, msg, sql);
 		err = EPROTO;
 	}
 	PQclear(pg);

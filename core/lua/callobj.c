@@ -24,7 +24,7 @@
 #include "lua/lua_int.h"
 
 /* Largest header block call:dial() passes, and caller-id length. */
-#define HDRS_MAX  4096
+#define HDRS_MAX  2048
 #define IDENT_MAX 256
 
 /* Longest call:sleep(), and a dial's longest ring time (as
@@ -472,7 +472,8 @@ static int m_dial(lua_State *L)
 
 	luaL_argcheck(L, tlen && !has_crlf(target, tlen), 2,
 		      "a dial target expected");
-	/* In a userdata, not on the C stack: 4 KB of headers. */
+	/* In a userdata, not on the C stack: 2 KB of headers. */
+	lua_settop(L, 3);
 	a = lua_newuserdatauv(L, sizeof(*a), 0);
 	memset(a, 0, sizeof(*a));
 	read_opts(L, a);

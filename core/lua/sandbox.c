@@ -114,6 +114,60 @@ static int sb_load(lua_State *L)
 	return 1;
 }
 
+/* Most elements one table.move() may copy. */
+#define MOVE_MAX ((lua_Integer)1 << 24)
+
+/* string.rep(s, n [, sep]): an empty result at once. Lua's own loops n
+ * times even when it copies nothing, so string.rep("", 1e18) would hold
+ * the loop thread for ages on what the hook counts as one instruction.
+ * Upvalue 1: the original.
+ */
+static int sb_rep(lua_State *L)
+{
+	size_t l, lsep;
+	lua_Integer n;
+
+	luaL_checklstring(L, 1, &l);
+	n = luaL_checkinteger(L, 2);
+	luaL_optlstring(L, 3, "", &lsep);
+	if (n <= 0 || l + lsep == 0) {
+		lua_pushliteral(L, "");
+		return 1;
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
+/* table.move(a1, f, e, t [, a2]) of at most MOVE_MAX elements: Lua's
+ * own walks any range, even over nothing, inside one instruction.
+ * Upvalue 1: the original.
+ */
+static int sb_move(lua_State *L)
+{
+	lua_Integer f = luaL_checkinteger(L, 2);
+	lua_Integer e = luaL_checkinteger(L, 3);
+
+	if (e >= f && (lua_Unsigned)e - (lua_Unsigned)f >= MOVE_MAX)
+		return luaL_error(L, "table.move: more than %d elements",
+				  (int)MOVE_MAX);
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+/* Replace field <name> of the table at <t> with <fn>, which gets the
+ * original as upvalue 1.
+ */
+static void wrap(lua_State *L, int t, const char *name, lua_CFunction fn)
+{
+	lua_getfield(L, t, name);
+	lua_pushcclosure(L, fn, 1);
+	lua_setfield(L, t, name);
+}
+
 /* One log line for the running script: its file and line first, the
  * Call-ID of its call as the log's call context.
  */
@@ -137,9 +191,12 @@ static int sb_log(lua_State *L)
 	const char *lv = luaL_checkstring(L, 1);
 	int level;
 
+	/* Named in full: luaL_argerror() cannot name a function
+	 * reached through a table when pcall() called it.
+	 */
 	if (pbx_log_level_parse(lv, &level))
-		return luaL_argerror(L, 1, "err, warn, notice, info or "
-				     "debug expected");
+		return luaL_error(L, "bad argument #1 to 'pbx.log' (err, "
+				  "warn, notice, info or debug expected)");
 	luaL_checkany(L, 2);
 	if (level > pbx_log_level_cur)
 		return 0;
@@ -268,6 +325,8 @@ int pbx_lua_sandbox_open(lua_State *L)
 	 */
 	lua_pushnil(L);
 	lua_setfield(L, str, "dump");
+	/* In the real table, which ("").rep reaches too. */
+	wrap(L, str, "rep", sb_rep);
 
 	lua_newtable(L);
 	base = lua_gettop(L);
@@ -279,6 +338,7 @@ int pbx_lua_sandbox_open(lua_State *L)
 
 	copy_lib(L, base, str, LUA_STRLIBNAME, NULL);
 	luaL_requiref(L, LUA_TABLIBNAME, luaopen_table, 1);
+	wrap(L, lua_gettop(L), "move", sb_move);
 	copy_lib(L, base, lua_gettop(L), LUA_TABLIBNAME, NULL);
 	luaL_requiref(L, LUA_MATHLIBNAME, luaopen_math, 1);
 	copy_lib(L, base, lua_gettop(L), LUA_MATHLIBNAME, NULL);

@@ -6,6 +6,7 @@
 #define PBX_LOG_TAG "lua"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,6 +301,16 @@ static char *cfg_path(const struct pbx_cfg *cfg)
 	return p;
 }
 
+/* lua.max_instructions as the hook takes it: an int, never 0 (which
+ * would turn the limit off).
+ */
+static unsigned limit_of(unsigned v)
+{
+	if (!v)
+		return 1000000;
+	return v > INT_MAX ? INT_MAX : v;
+}
+
 /* Load <path> and make it what new calls run; the old version lives on
  * in the calls still running it. Keeps everything on failure.
  */
@@ -310,6 +321,7 @@ static int swap_in(char *path, const char *name, unsigned max_instr,
 	char *name_copy;
 	int e;
 
+	max_instr = limit_of(max_instr);
 	name_copy = strdup(name);
 	if (!name_copy) {
 		free(path);

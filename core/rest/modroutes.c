@@ -158,10 +158,10 @@ void pbx_rest_modroutes_remove(const char *module)
 	}
 }
 
-int pbx_rest_modroutes_find(const char *method, const char *path,
-			    struct pbx_rest_route *route,
-			    char params[PBX_REST_PARAMS_MAX][PBX_REST_PARAM_LEN],
-			    char *allow, size_t allowsz)
+int pbx_rest_modroutes_find(
+	const char *method, const char *path, struct pbx_rest_route *route,
+	char params[PBX_REST_PARAMS_MAX][PBX_REST_PARAM_LEN], char *allow,
+	size_t allowsz)
 {
 	bool known = false;
 	size_t len = 0;

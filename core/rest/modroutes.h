@@ -28,10 +28,10 @@ int pbx_rest_modroutes_add(const char *module,
 void pbx_rest_modroutes_remove(const char *module);
 
 /* pbx_rest_route_find() over the module routes only; same contract. */
-int pbx_rest_modroutes_find(const char *method, const char *path,
-			    struct pbx_rest_route *route,
-			    char params[PBX_REST_PARAMS_MAX][PBX_REST_PARAM_LEN],
-			    char *allow, size_t allowsz);
+int pbx_rest_modroutes_find(
+	const char *method, const char *path, struct pbx_rest_route *route,
+	char params[PBX_REST_PARAMS_MAX][PBX_REST_PARAM_LEN], char *allow,
+	size_t allowsz);
 
 /* <module>'s routes as ["GET /api/v1/dnd/{}", ...]; NULL if out of
  * memory.

@@ -30,8 +30,9 @@ int pbx_rest_route_find(const char *method, const char *path,
 			char *allow, size_t allowsz);
 
 /* Match <path> against <pattern> as pbx_rest_route_find() does. */
-bool pbx_rest_route_match(const char *pattern, const char *path,
-			  char params[PBX_REST_PARAMS_MAX][PBX_REST_PARAM_LEN]);
+bool pbx_rest_route_match(
+	const char *pattern, const char *path,
+	char params[PBX_REST_PARAMS_MAX][PBX_REST_PARAM_LEN]);
 
 /* ---- handlers (health.c, users.c, registrations.c) ---- */
 

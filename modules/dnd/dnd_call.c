@@ -37,15 +37,23 @@ void dnd_hook(struct pbx_call *call, const struct pbx_call_event_info *ev,
 {
 	const char *ext;
 
-	if (ev->type != PBX_CALL_EV_BUSY)
+	if (ev->type != PBX_CALL_EV_BUSY && ev->type != PBX_CALL_EV_NOANSWER &&
+	    ev->type != PBX_CALL_EV_ANSWERED)
 		return;
 	ext = pbx_call_var_get(call, DND_VAR);
 	if (!ext)
 		return;
-	dnd_store_count_refused();
-	PBX_CINFO(pbx_call_sip_callid(call), "call from %s to %s refused: "
-		  "do not disturb", pbx_call_caller_number(call), ext);
-	/* Counted once: a later dial of the same call starts unmarked. */
+	/* Ours only if this busy is the dial we refused: a wrapper above
+	 * us (a forward) may have turned our busy into another dial.
+	 */
+	if (ev->type == PBX_CALL_EV_BUSY && ev->target &&
+	    !strncmp(ev->target, "user/", 5) && !strcmp(ev->target + 5, ext)) {
+		dnd_store_count_refused();
+		PBX_CINFO(pbx_call_sip_callid(call), "call from %s to %s "
+			  "refused: do not disturb",
+			  pbx_call_caller_number(call), ext);
+	}
+	/* Whatever the dial became, the next one starts unmarked. */
 	pbx_call_var_set(call, DND_VAR, NULL);
 }
 

@@ -102,8 +102,8 @@ int dnd_store_set(const char *ext, bool on)
 	if (found == on)
 		return 0;
 	if (!on) {
-		memmove(&st.v[i], &st.v[i + 1], (st.c - i - 1) * sizeof(*st.v));
 		st.c--;
+		memmove(&st.v[i], &st.v[i + 1], (st.c - i) * sizeof(*st.v));
 		return 0;
 	}
 	if (st.c == st.cap) {

@@ -364,3 +364,297 @@ pbx_cleanup() {
 	rm -rf "$PBX_TMP"
 }
 trap pbx_cleanup EXIT
+
+# ---- calls (t_call_*.sh) -----------------------------------------------
+# call_csv FILE USER PASSWORD DEST RTP_PORT PTS [FIELD5 FIELD6]: the
+#           injection file of the caller scenarios (tests/sipp/call_uac.xml)
+# phone_register EXT PASSWORD PORT [Q]: bind <sip:EXT@127.0.0.1:PORT> (sent
+#           from that port, where pbxd will send its INVITEs) for 300 s
+# sipp_bg NAME PORT|- SCENARIO [ARGS...]: sipp in the background (as
+#           sipp_run; PORT "-" picks one); files $PBX_TMP/NAME.{msg,err,out,log}
+#           and the port in SIPP_BG_PORT[NAME]; waits until its port is bound
+# sipp_wait NAME [SECONDS]: its exit status (124: killed after SECONDS,
+#           default 25); sipp_bg_show NAME: its output for a failure message
+# sipp_msgs NAME: its messages, one line each (tests/integration/sipplog.py)
+# sipplog NAME ARGS...: sipplog.py on its message log
+# sipp_final NAME: the final response to its (last) INVITE, e.g. "486"
+# sipp_callid NAME: Call-ID of the first message it sent or received
+# rtpeer_bg NAME ARGS...: tests/integration/rtpeer.py in the background,
+#           JSON summary to $PBX_TMP/NAME.json; rtpeer_wait NAME [SECONDS]
+#           waits for it (SIGTERM after SECONDS, default 15) and prints it
+# calls_json: GET /api/v1/calls body; calls_total: its total
+# wait_calls_total N [SECONDS]; wait_call_state STATE [SECONDS]: the first
+#           live call reaches STATE, its JSON in CALL_JSON
+# cdr_wait SIP_CALL_ID [SECONDS]: wait for its cdrs row; cdr_get
+#           SIP_CALL_ID "col, col...": those columns, |-separated
+# pbx_dialplan NAME: absolute path of tests/integration/dialplans/NAME.lua
+PBX_RTPEER="$PBX_SRCDIR/tests/integration/rtpeer.py"
+PBX_SIPPLOG="$PBX_SRCDIR/tests/integration/sipplog.py"
+declare -gA SIPP_BG_PID=() SIPP_BG_PORT=() RTPEER_PID=()
+
+call_csv() {
+	local f=$1
+	shift
+	{
+		echo SEQUENTIAL
+		(IFS=';'; echo "$*")
+	} >"$f"
+}
+
+phone_register() {
+	local ext=$1 pw=$2 port=$3 q=${4:-} out contact
+	contact="<sip:$ext@127.0.0.1:$port>"
+	[ -n "$q" ] && contact="$contact;q=$q"
+	out=$(sipreg --user "$ext" --password "$pw" --local-port "$port" \
+		--contact "$contact" --expires 300)
+	[ "$(sip_status "$out")" = 200 ] ||
+		fail "phone_register $ext at port $port: $out"
+}
+
+_port_bound_udp() {
+	[ -n "$(ss -Hlun "sport = :$1" 2>/dev/null)" ]
+}
+
+sipp_bg() {
+	local name=$1 port=$2 scen=$3 mport i
+	shift 3
+	case $scen in
+	*/*) ;;
+	*) scen="$PBX_SIPP_DIR/${scen%.xml}.xml" ;;
+	esac
+	[ -f "$scen" ] || fail "sipp_bg: no scenario $scen"
+	[ "$port" = - ] && port=$(sip_free_port)
+	mport=$(sip_free_port)
+	SIPP_BG_PORT[$name]=$port
+	local -a args=(-sf "$scen" -i 127.0.0.1 -p "$port" -mp "$mport"
+		-t u1 -nostdin -timeout 25s -timeout_error -max_recv_loops 1000
+		-trace_msg -message_file "$PBX_TMP/$name.msg"
+		-trace_err -error_file "$PBX_TMP/$name.err"
+		-trace_logs -log_file "$PBX_TMP/$name.log"
+		-s "${SIPP_SERVICE:-pbx}" -auth_uri pbx.local -m 1)
+	(cd "$PBX_TMP" && exec timeout 60 sipp "$PBX_SIP_HOST:$PBX_SIP_PORT" \
+		"${args[@]}" "$@" >"$PBX_TMP/$name.out" 2>&1) &
+	SIPP_BG_PID[$name]=$!
+	at_exit "kill ${SIPP_BG_PID[$name]} 2>/dev/null"
+	for i in $(seq 1 50); do
+		_port_bound_udp "$port" && return 0
+		kill -0 "${SIPP_BG_PID[$name]}" 2>/dev/null || break
+		sleep 0.1
+	done
+	sipp_bg_show "$name"
+	fail "sipp_bg $name: sipp did not bind port $port"
+}
+
+sipp_wait() {
+	local name=$1 secs=${2:-25} pid=${SIPP_BG_PID[$1]:-} i rc
+	[ -n "$pid" ] || fail "sipp_wait: no sipp named $name"
+	for i in $(seq 1 $((secs * 10))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 124
+	fi
+	wait "$pid"
+	rc=$?
+	return $rc
+}
+
+sipp_bg_show() {
+	{
+		echo "---- sipp $1: output ----"
+		tail -n 25 "$PBX_TMP/$1.out" 2>/dev/null
+		echo "---- sipp $1: errors ----"
+		tail -n 25 "$PBX_TMP/$1.err" 2>/dev/null
+		echo "---- sipp $1: messages ----"
+		python3 "$PBX_SIPPLOG" "$PBX_TMP/$1.msg" 2>/dev/null
+	} >&2
+}
+
+sipplog() {
+	local name=$1
+	shift
+	python3 "$PBX_SIPPLOG" "$PBX_TMP/$name.msg" "$@"
+}
+
+sipp_msgs() {
+	sipplog "$1"
+}
+
+sipp_final() {
+	sipplog "$1" --dir recv --cseq INVITE --start "SIP/2.0 " --index -1 \
+		--show first | awk '{ print $2 }'
+}
+
+sipp_callid() {
+	sipplog "$1" --show header:Call-ID
+}
+
+rtpeer_bg() {
+	local name=$1
+	shift
+	rm -f "$PBX_TMP/$name.json"
+	python3 "$PBX_RTPEER" --out "$PBX_TMP/$name.json" "$@" \
+		>"$PBX_TMP/$name.rtpeer.out" 2>&1 &
+	RTPEER_PID[$name]=$!
+	at_exit "kill ${RTPEER_PID[$name]} 2>/dev/null"
+}
+
+rtpeer_wait() {
+	local name=$1 secs=${2:-15} pid=${RTPEER_PID[$1]:-} i
+	[ -n "$pid" ] || fail "rtpeer_wait: no rtpeer named $name"
+	for i in $(seq 1 $((secs * 10))); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	[ -s "$PBX_TMP/$name.json" ] || {
+		cat "$PBX_TMP/$name.rtpeer.out" >&2
+		fail "rtpeer $name printed no summary"
+	}
+	cat "$PBX_TMP/$name.json"
+}
+
+calls_json() {
+	api GET /api/v1/calls
+	[ "$API_STATUS" = 200 ] || fail "GET /api/v1/calls: HTTP $API_STATUS $API_BODY"
+	echo "$API_BODY"
+}
+
+calls_total() {
+	jq_get "$(calls_json)" .total
+}
+
+wait_calls_total() {
+	local n=$1
+	_calls_total_is() { [ "$(calls_total)" = "$1" ]; }
+	wait_until "${2:-5}" _calls_total_is "$n" ||
+		fail "live calls: expected $n, GET /api/v1/calls says $(calls_json)"
+}
+
+wait_call_state() {
+	local want=$1
+	_call_state_is() {
+		CALL_JSON=$(jq_get "$(calls_json)" '.items[0]')
+		[ "$(jq_get "$CALL_JSON" .state)" = "$1" ]
+	}
+	wait_until "${2:-5}" _call_state_is "$want" ||
+		fail "live call never reached state $want: $(calls_json)"
+}
+
+cdr_wait() {
+	local cid=$1
+	_cdr_there() {
+		[ "$(pbx_psql "SELECT count(*) FROM cdrs
+			WHERE sip_call_id = '$1'")" = 1 ]
+	}
+	wait_until "${2:-5}" _cdr_there "$cid" ||
+		fail "no cdrs row for Call-ID $cid (rows: $(pbx_psql "SELECT sip_call_id, disposition FROM cdrs ORDER BY id DESC LIMIT 3"))"
+}
+
+cdr_get() {
+	pbx_psql "SELECT $2 FROM cdrs WHERE sip_call_id = '$1'"
+}
+
+pbx_dialplan() {
+	echo "$PBX_SRCDIR/tests/integration/dialplans/$1.lua"
+}
+
+# jq_multi JSON FILTER...: jq_get for several filters with one python run,
+# one line each (use: mapfile -t V < <(jq_multi "$J" .a .b)).
+jq_multi() {
+	python3 - "$@" <<'PYEOF'
+import json, re, sys
+src, flts = sys.argv[1], sys.argv[2:]
+try:
+    root = json.loads(src)
+except ValueError:
+    sys.stderr.write("jq_multi: not JSON: %r\n" % src[:200])
+    root = None
+def get(v, flt):
+    for part in [p.strip() for p in flt.strip().split("|")]:
+        if part == "length":
+            v = len(v) if isinstance(v, (list, dict, str)) else 0
+            continue
+        if part == "keys":
+            v = sorted(v) if isinstance(v, dict) else None
+            continue
+        if part in (".", ""):
+            continue
+        for m in re.finditer(r'\.([A-Za-z_][A-Za-z0-9_-]*)|\[\s*(-?\d+)\s*\]'
+                             r'|\[\s*"([^"]*)"\s*\]|\.\[\s*(-?\d+)\s*\]', part):
+            key, idx, qkey, idx2 = m.groups()
+            if idx2 is not None:
+                idx = idx2
+            if key is not None or qkey is not None:
+                k = key if key is not None else qkey
+                v = v.get(k) if isinstance(v, dict) else None
+            else:
+                n = int(idx)
+                v = v[n] if isinstance(v, list) and -len(v) <= n < len(v) \
+                    else None
+    return v
+for f in flts:
+    v = get(root, f)
+    if v is None:
+        print("null")
+    elif isinstance(v, str):
+        print(v.replace("\n", " "))
+    elif isinstance(v, bool):
+        print("true" if v else "false")
+    else:
+        print(json.dumps(v, separators=(",", ":")))
+PYEOF
+}
+
+# rtp_expect WHAT JSON PBX_PORT [CHECK...]: what an rtpeer.py summary must
+# show; fails the test otherwise. Always: every packet came from
+# 127.0.0.1:PBX_PORT. CHECKs: min=N (received at least N), pts=0,101
+# (exactly those payload types), size=160 (audio payload sizes), bytes=ff
+# (first payload bytes), ssrcs=N, seq_breaks=N, digits=5.
+rtp_expect() {
+	local what=$1 json=$2 port=$3 out
+	shift 3
+	out=$(python3 - "$json" "$port" "$@" <<'PYEOF'
+import json, sys
+j = json.loads(sys.argv[1])
+port = sys.argv[2]
+bad = []
+src = sorted(j.get("sources", {}))
+if src != ["127.0.0.1:" + port]:
+    bad.append("sources %s, expected only 127.0.0.1:%s" % (src, port))
+for c in sys.argv[3:]:
+    k, _, v = c.partition("=")
+    if k == "min":
+        if j["received"] < int(v):
+            bad.append("received %d packets, expected at least %s"
+                       % (j["received"], v))
+    elif k == "pts":
+        got = sorted(j["pts"], key=int)
+        want = sorted(v.split(","), key=int)
+        if got != want:
+            bad.append("payload types %s, expected %s" % (got, want))
+    elif k == "size":
+        if sorted(j["sizes"]) != [v]:
+            bad.append("payload sizes %s, expected %s" % (j["sizes"], v))
+    elif k == "bytes":
+        if sorted(j["first_bytes"]) != sorted(v.split(",")):
+            bad.append("payload bytes %s, expected %s"
+                       % (j["first_bytes"], v))
+    elif k in ("ssrcs", "seq_breaks"):
+        if j[k] != int(v):
+            bad.append("%s %s, expected %s" % (k, j[k], v))
+    elif k == "digits":
+        if j["digits"] != v:
+            bad.append("digits %r, expected %r (events %s)"
+                       % (j["digits"], v, j["dtmf"]))
+    else:
+        bad.append("rtp_expect: unknown check " + c)
+print("; ".join(bad))
+PYEOF
+	)
+	[ -z "$out" ] || fail "$what: $out (summary: $json)"
+}

@@ -2,8 +2,10 @@
 # mod_dnd end to end, and the loader around it: GET /api/v1/modules lists
 # the module with what it registered; its REST routes with the core's
 # token check and error shape; its record (table dnd) survives a
-# restart; a module that cannot be loaded is listed with its reason while
-# pbxd runs on; one that declines is listed as declined.
+# restart; a call to an extension with DND on ends 486 without ringing
+# and is counted; the dialplan's dnd.get/dnd.set work; a module that
+# cannot be loaded is listed with its reason while pbxd runs on; one that
+# declines is listed as declined.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rest_lib.sh"
 
@@ -16,6 +18,7 @@ expect_error 404 not_found - "/dnd without the module"
 
 # ---- loaded ----
 pbx_restart -o modules.load=dnd
+routes='["GET /api/v1/dnd","GET /api/v1/dnd/{}","PUT /api/v1/dnd/{}"]'
 api GET /api/v1/modules
 expect_eq "$API_STATUS" 200 "GET /modules"
 expect_json "$API_BODY" "dnd in the module list" \
@@ -23,7 +26,7 @@ expect_json "$API_BODY" "dnd in the module list" \
 	'.items[0].reason=null' '.items[0].resolvers=[]' \
 	'.items[0].wrappers=["user"]' '.items[0].hooks=1' \
 	'.items[0].dp_functions=["dnd.get","dnd.set"]' \
-	'.items[0].routes=["GET /api/v1/dnd","GET /api/v1/dnd/{}","PUT /api/v1/dnd/{}"]'
+	".items[0].routes=$routes"
 expect_match "$(jq_get "$API_BODY" '.items[0].description')" '[Dd]isturb' \
 	"description"
 api_noauth GET /api/v1/modules
@@ -79,8 +82,23 @@ expect_eq "$(pbx_psql "SELECT count(*) FROM dnd WHERE extension = '2952'")" \
 	0 "no row after refused requests"
 
 # ---- the record survives a restart ----
+# The dialplan of this test: the default one, plus *78 / *79 turning the
+# caller's DND on / off through the dialplan functions; the final code
+# (480 on, 404 off) is what dnd.get says afterwards.
+cat >"$PBX_TMP/dnd.lua" <<'LUA'
+function route(call)
+  local dest, me = call.destination, call.caller.number
+  if dest == "*78" or dest == "*79" then
+    local ok, err = dnd.set(me, dest == "*78")
+    if not ok then pbx.log("warn", "dnd.set: %s", err) end
+    call:hangup(dnd.get(me) and 480 or 404)
+  end
+  local result, code = call:dial("user/" .. dest, { timeout = 5 })
+  call:hangup(result == "busy" and 486 or code > 0 and code or 480)
+end
+LUA
 mark=$(pbx_log_mark)
-pbx_restart -o modules.load=dnd
+pbx_restart -o modules.load=dnd -o "call.dialplan=$PBX_TMP/dnd.lua"
 pbx_log_since "$mark" | grep -q 'do not disturb is on for 1 extension' ||
 	fail "the restarted module did not load its row"
 api GET /api/v1/dnd/2951
@@ -88,6 +106,47 @@ expect_json "$API_BODY" "DND still on after restart" '.enabled=true' \
 	".since=$since"
 api GET /api/v1/dnd
 expect_json "$API_BODY" "loop's set after restart" '.enabled=["2951"]'
+
+# ---- calls: busy without ringing, counted by the hook ----
+# call_final FROM TO: one call (tests/sipp/uac_fail.xml) from FROM to TO;
+# prints the final status pbxd answered, and " after ringing" when a
+# 180/183 came first.
+call_final() {
+	local csv="$PBX_TMP/call.csv" msgs
+	call_csv "$csv" "$1" Quiet9please "$2" "$(sip_free_port)" "0 8 101"
+	rm -f "$PBX_TMP"/sipp_*.msg
+	sipp_run uac_fail -inf "$csv" >/dev/null 2>&1
+	msgs=$(cat "$SIPP_MSGLOG" 2>/dev/null)
+	printf '%s' "$(grep -oE '^SIP/2.0 [4-6][0-9]{2}' <<<"$msgs" |
+		tail -n 1 | cut -d' ' -f2)"
+	grep -qE '^SIP/2.0 18[03]' <<<"$msgs" && printf ' after ringing'
+	echo
+}
+
+# 2951 has no phone registered: without DND its dial finds nobody (404);
+# with DND it is busy before any contact is looked at.
+mark=$(pbx_log_mark)
+expect_eq "$(call_final 2952 2951)" 486 "call to 2951 with DND on"
+pbx_log_since "$mark" | grep -q 'to 2951 refused: do not disturb' ||
+	fail "the refused call is not logged"
+api GET /api/v1/dnd
+expect_json "$API_BODY" "refused counted" '.refused=1'
+expect_eq "$(call_final 2951 2952)" 404 "call to 2952 (DND off)"
+api GET /api/v1/dnd
+expect_json "$API_BODY" "a 404 is not counted" '.refused=1'
+
+# The dialplan's dnd.set: memory at once, the row written behind.
+dnd_rows_2952() {
+	[ "$(pbx_psql "SELECT count(*) FROM dnd
+		WHERE extension = '2952'")" = "$1" ]
+}
+expect_eq "$(call_final 2952 '*78')" 480 "*78: dnd.get true after dnd.set"
+wait_until 5 dnd_rows_2952 1 || fail "*78 wrote no row"
+expect_eq "$(call_final 2951 2952)" 486 "call to 2952 after *78"
+expect_eq "$(call_final 2952 '*79')" 404 "*79: dnd.get false after dnd.set"
+wait_until 5 dnd_rows_2952 0 || fail "*79 left the row"
+api GET /api/v1/dnd
+expect_json "$API_BODY" "after the calls" '.refused=2' '.enabled=["2951"]'
 
 api PUT /api/v1/dnd/2951 '{"enabled": false}'
 expect_eq "$API_STATUS" 200 "PUT /dnd/2951 off"

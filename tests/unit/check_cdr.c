@@ -217,7 +217,9 @@ static void setup_loop(void)
 {
 	char tmpl[200];
 
-	pbx_log_level_cur = PBX_LOG_ERR;
+	/* PBX_TEST_LOG=1 shows the writer's own account of a case. */
+	pbx_log_level_cur = getenv("PBX_TEST_LOG") ? PBX_LOG_DEBUG
+						   : PBX_LOG_ERR;
 	ck_assert_int_eq(pbx_sip_loop_init(), 0);
 	ck_assert_int_eq(pbx_timer_alloc(&stop_timer), 0);
 	snprintf(tmpl, sizeof(tmpl), "%s/check_cdr.XXXXXX",
@@ -1108,6 +1110,46 @@ START_TEST(cdr_5_3_replay_at_start)
 }
 END_TEST
 
+/* A spool larger than one replay job takes: the jobs resume where the
+ * last one stopped, and every row arrives once.
+ */
+START_TEST(cdr_5_4_replay_large_spool)
+{
+	enum { N = 10123 };
+	struct pbx_db *db;
+	struct pbx_cdr_writer *w;
+	struct pbx_cdr c;
+	struct pbx_cdr_stats st;
+	const char *nd = node;
+	FILE *f = fopen(path_in(tmpdir, PBX_CDR_SPOOL_FILE), "w");
+
+	ck_assert_ptr_nonnull(f);
+	for (int i = 0; i < N; i++) {
+		char *line;
+
+		cdr_make(&c);
+		c.start_us += i;
+		ck_assert_int_eq(pbx_cdr_to_json(&c, node, &line), 0);
+		fprintf(f, "%s\n", line);
+		free(line);
+	}
+	fclose(f);
+
+	ck_assert_int_eq(pbx_db_alloc(&db, getenv("PBX_TEST_CONNINFO"), 1),
+			 0);
+	ck_assert_int_eq(pbx_cdr_writer_alloc(&w, db, node, tmpdir), 0);
+	ck_assert_msg(wait_for(w, files_gone, NULL, 50000),
+		      "spool not replayed within 50 s");
+	pbx_cdr_writer_stats(w, &st);
+	ck_assert_msg(st.replayed == N, "replayed %llu dups %llu rej %llu spooled %llu spooling %d pending %zu, spool %d replay %d",
+		(unsigned long long)st.replayed, (unsigned long long)st.duplicates, (unsigned long long)st.rejected, (unsigned long long)st.spooled, st.spooling, st.pending, exists(path_in(tmpdir, PBX_CDR_SPOOL_FILE)), exists(path_in(tmpdir, PBX_CDR_REPLAY_FILE)));
+	ck_assert_int_eq(st.duplicates, 0);
+	ck_assert_int_eq(atoi(sql1("SELECT count(*) FROM cdrs WHERE node ="
+				   " $1", 1, &nd)), N);
+	writer_stop(w, db);
+}
+END_TEST
+
 static Suite *cdr_suite(void)
 {
 	Suite *s = suite_create("cdr");
@@ -1137,10 +1179,11 @@ static Suite *cdr_suite(void)
 	if (getenv("PBX_TEST_CONNINFO") && *getenv("PBX_TEST_CONNINFO")) {
 		tc = tcase_create("db");
 		tcase_add_checked_fixture(tc, setup_db, teardown_db);
-		tcase_set_timeout(tc, 60);
+		tcase_set_timeout(tc, 80);
 		tcase_add_test(tc, cdr_5_1_write_columns);
 		tcase_add_test(tc, cdr_5_2_outage_spool_replay);
 		tcase_add_test(tc, cdr_5_3_replay_at_start);
+		tcase_add_test(tc, cdr_5_4_replay_large_spool);
 		suite_add_tcase(s, tc);
 	}
 	return s;

@@ -127,7 +127,7 @@ START_TEST(cfg_key_table)
 {
 	size_t i, j, n = pbx_cfg_key_count();
 
-	ck_assert_uint_eq(n, 30);
+	ck_assert_uint_eq(n, 42);
 	ck_assert_str_eq(pbx_cfg_key_name(0), "node.name");
 	ck_assert_ptr_null(pbx_cfg_key_name(n));
 	for (i = 0; i < n; i++)
@@ -511,6 +511,36 @@ START_TEST(cfg_print_defaults_roundtrip)
 END_TEST
 
 /* $PBX_SRCDIR from make check, or the tree this file was compiled from. */
+START_TEST(cfg_module_keys)
+{
+	load_ok("mod.dnd.notify = yes\n"
+		"mod.dnd.notify = no\n"
+		"mod.voicemail.max_secs = 120\n");
+	ck_assert_str_eq(pbx_cfg_module_get(&cfg, "dnd", "notify"), "no");
+	ck_assert_str_eq(pbx_cfg_module_get(&cfg, "voicemail", "max_secs"),
+			 "120");
+	ck_assert_ptr_null(pbx_cfg_module_get(&cfg, "dnd", "max_secs"));
+	ck_assert_ptr_null(pbx_cfg_module_get(&cfg, "dn", "notify"));
+	ck_assert_int_eq(pbx_cfg_set(&cfg, "mod.moh.class", "default", err,
+				     sizeof(err)), 0);
+	ck_assert_str_eq(pbx_cfg_module_get(&cfg, "moh", "class"),
+			 "default");
+	/* A name without both parts is no module key. */
+	load_bad("mod.dnd = yes\n", 1, "unknown key 'mod.dnd'");
+	load_bad("mod..x = yes\n", 1, "unknown key 'mod..x'");
+}
+END_TEST
+
+START_TEST(cfg_media_port_range)
+{
+	load_bad("media.port_min = 30000\nmedia.port_max = 30001\n", 2,
+		 "media.port_min (30000) leaves no RTP/RTCP pair below "
+		 "media.port_max (30001)");
+	load_ok("media.port_min = 30000\nmedia.port_max = 30003\n");
+	ck_assert_uint_eq(cfg.media_port_min, 30000);
+}
+END_TEST
+
 static void example_path(char *buf, size_t bufsz)
 {
 	const char *src = getenv("PBX_SRCDIR");
@@ -603,6 +633,8 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, cfg_cross_keys);
 	tcase_add_test(tc, cfg_cross_keys_no_line);
 	tcase_add_test(tc, cfg_set);
+	tcase_add_test(tc, cfg_module_keys);
+	tcase_add_test(tc, cfg_media_port_range);
 	tcase_add_test(tc, cfg_check);
 	tcase_add_test(tc, cfg_free_reinit);
 	tcase_add_test(tc, cfg_print_defaults_roundtrip);

@@ -1,0 +1,92 @@
+#!/bin/bash
+# An answered call through the default dialplan, media both ways through
+# the PBX: 1101 calls 1102 (one registered phone). Each phone's RTP peer
+# sends 50 pps to the PBX port its SDP named and must receive the other
+# side's audio from that same PBX port only. The REST API shows the call
+# bridged with both legs while it lasts; the caller's BYE reaches the
+# callee; the CDR says answered, hung up by the caller.
+. "$(dirname "$0")/lib.sh"
+
+user_create 1101 'Bas1c-one-A'
+user_create 1102 'Bas1c-two-B'
+B_SIP=$(sip_free_port)
+A_RTP=$(sip_free_port)
+B_RTP=$(sip_free_port)
+phone_register 1102 'Bas1c-two-B' "$B_SIP"
+
+# The callee answers after 200 ms of ringing; the caller talks 4 s.
+sipp_bg callee "$B_SIP" call_uas -key sdp_port "$B_RTP" -key codecs "0 8 101" -d 200
+call_csv "$PBX_TMP/a.csv" 1101 'Bas1c-one-A' 1102 "$A_RTP" "0 8 101"
+sipp_bg caller - call_uac -inf "$PBX_TMP/a.csv" -d 4000
+
+# As soon as it is bridged: the PBX ports of both legs, then two seconds
+# of audio each way.
+wait_call_state bridged 5
+mapfile -t V < <(jq_multi "$CALL_JSON" .id '.legs[0].local_port' '.legs[1].local_port')
+CALL_ID=${V[0]} A_PBX=${V[1]} B_PBX=${V[2]}
+expect_match "$A_PBX" '^[0-9]+$' "caller leg local_port"
+expect_match "$B_PBX" '^[0-9]+$' "callee leg local_port"
+[ "$A_PBX" != "$B_PBX" ] || fail "both legs on PBX port $A_PBX"
+rtpeer_bg a --port "$A_RTP" --remote "127.0.0.1:$A_PBX" --duration 2 --byte 11 --linger 0.3
+rtpeer_bg b --port "$B_RTP" --remote "127.0.0.1:$B_PBX" --duration 2 --byte 22 --linger 0.3
+
+# While it is up: one call, bridged, caller and callee legs.
+mapfile -t V < <(jq_multi "$CALL_JSON" .caller.number .destination '.legs|length' \
+	'.legs[0].role' '.legs[1].role' '.legs[0].codec' '.legs[1].codec' \
+	'.legs[1].uri' .answered_at)
+expect_eq "${V[0]}" 1101 "caller number"
+expect_eq "${V[1]}" 1102 "destination"
+expect_eq "${V[2]}" 2 "legs of the bridged call"
+expect_eq "${V[3]}/${V[4]}" caller/callee "leg roles"
+expect_eq "${V[5]}/${V[6]}" PCMU/PCMU "codecs of the legs"
+expect_match "${V[7]}" "^sip:1102@127\.0\.0\.1:$B_SIP" "callee leg URI"
+expect_match "${V[8]}" '^20[0-9-]+T[0-9:.]+Z$' "answered_at"
+
+# The SDP each phone got names those ports, on 127.0.0.1.
+expect_eq "$(sipplog callee --dir recv --start INVITE --show sdp_port)" "$B_PBX" \
+	"port in the INVITE's SDP (callee)"
+expect_eq "$(sipplog caller --dir recv --start 'SIP/2.0 200' --cseq INVITE --show sdp_port)" \
+	"$A_PBX" "port in the 200's SDP (caller)"
+expect_eq "$(sipplog callee --dir recv --start INVITE --show sdp_ip)" 127.0.0.1 "c= to callee"
+expect_match "$(sipplog callee --dir recv --start INVITE --show header:From)" \
+	'<sip:1101@pbx\.local>' "From of the INVITE to the callee"
+expect_eq "$(sipplog callee --dir recv --start INVITE --show header:X-Pbxd-Call)" \
+	"$CALL_ID" "X-Pbxd-Call names the call"
+
+# pbxd's counters and latching, a second into the audio.
+sleep 0.5
+mapfile -t V < <(jq_multi "$(calls_json)" '.items[0].state' '.items[0].legs[0].latched' \
+	'.items[0].legs[0].remote' '.items[0].legs[1].latched' '.items[0].legs[1].remote' \
+	'.items[0].legs[0].rtp.packets_in' '.items[0].legs[1].rtp.packets_out')
+expect_eq "${V[0]}" bridged "state during the call"
+expect_eq "${V[1]} ${V[2]}" "true 127.0.0.1:$A_RTP" "caller leg latched on its peer"
+expect_eq "${V[3]} ${V[4]}" "true 127.0.0.1:$B_RTP" "callee leg latched on its peer"
+[ "${V[5]}" -ge 10 ] || fail "caller leg packets_in ${V[5]}"
+[ "${V[6]}" -ge 10 ] || fail "callee leg packets_out ${V[6]}"
+
+A=$(rtpeer_wait a 6)
+B=$(rtpeer_wait b 6)
+echo "caller's peer: $A"
+echo "callee's peer: $B"
+expect_eq "$(jq_get "$A" .sent)/$(jq_get "$B" .sent)" 100/100 "packets sent"
+# Each hears the other's audio (PCMU both sides: relayed unchanged), and
+# only from the PBX port of its own leg.
+rtp_expect "caller's peer" "$A" "$A_PBX" min=90 pts=0 size=160 bytes=22 ssrcs=1 seq_breaks=0
+rtp_expect "callee's peer" "$B" "$B_PBX" min=90 pts=0 size=160 bytes=11 ssrcs=1 seq_breaks=0
+
+# The caller hangs up: both scenarios complete (the callee got the BYE).
+sipp_wait caller 10 || { sipp_bg_show caller; fail "caller scenario"; }
+sipp_wait callee 10 || { sipp_bg_show callee; fail "callee scenario"; }
+expect_eq "$(sipplog callee --dir recv --start BYE --count)" 1 "BYE to the callee"
+wait_calls_total 0 3
+expect_eq "$(jq_get "$(calls_json)" '.items|length')" 0 "calls list after"
+
+cid=$(sipp_callid caller)
+cdr_wait "$cid"
+expect_eq "$(cdr_get "$cid" "call_id, caller_number, destination, disposition,
+	hangup_cause, hangup_side, answer_time IS NOT NULL,
+	billsec BETWEEN 3 AND 6, duration >= billsec, node")" \
+	"$CALL_ID|1101|1102|answered|0|caller|t|t|t|sandbox" "cdrs row"
+expect_eq "$(cdr_get "$cid" "jsonb_array_length(legs), legs->0->>'target',
+	legs->0->>'status', legs->0->>'answered', legs->0->>'uri' LIKE 'sip:1102@127.0.0.1:$B_SIP%'")" \
+	"1|user/1102|200|true|t" "cdrs legs"
