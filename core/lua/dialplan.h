@@ -60,7 +60,8 @@ void pbx_lua_call_gone(struct pbx_call *call);
 
 /* Figures for GET /api/v1/dialplan and the dialplan benchmark. */
 struct pbx_lua_stats {
-	const char *file;         /* (borrowed) path of the loaded file */
+	const char *file;         /* (borrowed) path of the loaded file
+				   * until the next reload; NULL if none */
 	int64_t loaded_at;        /* Unix time of the last (re)load */
 	uint64_t routes;          /* route() runs started */
 	uint64_t errors;          /* ended by a Lua error or a limit */
@@ -69,6 +70,8 @@ struct pbx_lua_stats {
 	size_t mem_used;          /* bytes the dialplan state holds */
 	size_t mem_max;           /* its cap (64 MB) */
 };
+
+/* Fill <st> with the figures since pbx_lua_open(). */
 void pbx_lua_stats(struct pbx_lua_stats *st);
 
 #endif

@@ -383,8 +383,9 @@ trap pbx_cleanup EXIT
 #           JSON summary to $PBX_TMP/NAME.json; rtpeer_wait NAME [SECONDS]
 #           waits for it (SIGTERM after SECONDS, default 15) and prints it
 # calls_json: GET /api/v1/calls body; calls_total: its total
-# wait_calls_total N [SECONDS]; wait_call_state STATE [SECONDS]: the first
-#           live call reaches STATE, its JSON in CALL_JSON
+# wait_calls_total N [SECONDS]; call_of CALLER: JSON of CALLER's live call;
+#           wait_call_state CALLER STATE [SECONDS]: it reaches STATE, its
+#           JSON in CALL_JSON; calls_hangup_all
 # cdr_wait SIP_CALL_ID [SECONDS]: wait for its cdrs row; cdr_get
 #           SIP_CALL_ID "col, col...": those columns, |-separated
 # pbx_dialplan NAME: absolute path of tests/integration/dialplans/NAME.lua
@@ -426,6 +427,10 @@ sipp_bg() {
 	[ "$port" = - ] && port=$(sip_free_port)
 	mport=$(sip_free_port)
 	SIPP_BG_PORT[$name]=$port
+	if [ -z "${SIPP_BG_CLEANUP:-}" ]; then
+		SIPP_BG_CLEANUP=1
+		at_exit calls_hangup_all
+	fi
 	local -a args=(-sf "$scen" -i 127.0.0.1 -p "$port" -mp "$mport"
 		-t u1 -nostdin -timeout 25s -timeout_error -max_recv_loops 1000
 		-trace_msg -message_file "$PBX_TMP/$name.msg"
@@ -535,14 +540,38 @@ wait_calls_total() {
 		fail "live calls: expected $n, GET /api/v1/calls says $(calls_json)"
 }
 
+# call_of CALLER: the JSON of the live call from CALLER (caller.number),
+# "null" if none.
+call_of() {
+	python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+m = [c for c in d.get("items", []) if c["caller"]["number"] == sys.argv[2]]
+print(json.dumps(m[0]) if m else "null")' "$(calls_json)" "$1"
+}
+
+# wait_call_state CALLER STATE [SECONDS]: the live call from CALLER
+# reaches STATE; its JSON in CALL_JSON.
 wait_call_state() {
-	local want=$1
+	local caller=$1 want=$2
 	_call_state_is() {
-		CALL_JSON=$(jq_get "$(calls_json)" '.items[0]')
-		[ "$(jq_get "$CALL_JSON" .state)" = "$1" ]
+		CALL_JSON=$(call_of "$1")
+		[[ $CALL_JSON == *'"state": "'$2'"'* ]]
 	}
-	wait_until "${2:-5}" _call_state_is "$want" ||
-		fail "live call never reached state $want: $(calls_json)"
+	wait_until "${3:-5}" _call_state_is "$caller" "$want" ||
+		fail "the call from $caller never reached state $want: $(calls_json)"
+}
+
+# calls_hangup_all: DELETE every live call (sipp_bg makes it run when the
+# test exits, so that a failed test leaves no call behind).
+calls_hangup_all() {
+	local id
+	api GET /api/v1/calls
+	for id in $(python3 -c '
+import json, sys
+for c in json.loads(sys.argv[1]).get("items", []): print(c["id"])' "$API_BODY" 2>/dev/null); do
+		api DELETE "/api/v1/calls/$id"
+	done
 }
 
 cdr_wait() {

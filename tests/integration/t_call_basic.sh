@@ -21,7 +21,7 @@ sipp_bg caller - call_uac -inf "$PBX_TMP/a.csv" -d 4000
 
 # As soon as it is bridged: the PBX ports of both legs, then two seconds
 # of audio each way.
-wait_call_state bridged 5
+wait_call_state 1101 bridged 5
 mapfile -t V < <(jq_multi "$CALL_JSON" .id '.legs[0].local_port' '.legs[1].local_port')
 CALL_ID=${V[0]} A_PBX=${V[1]} B_PBX=${V[2]}
 expect_match "$A_PBX" '^[0-9]+$' "caller leg local_port"
@@ -55,9 +55,9 @@ expect_eq "$(sipplog callee --dir recv --start INVITE --show header:X-Pbxd-Call)
 
 # pbxd's counters and latching, a second into the audio.
 sleep 0.5
-mapfile -t V < <(jq_multi "$(calls_json)" '.items[0].state' '.items[0].legs[0].latched' \
-	'.items[0].legs[0].remote' '.items[0].legs[1].latched' '.items[0].legs[1].remote' \
-	'.items[0].legs[0].rtp.packets_in' '.items[0].legs[1].rtp.packets_out')
+mapfile -t V < <(jq_multi "$(call_of 1101)" .state .legs[0].latched \
+	'.legs[0].remote' '.legs[1].latched' '.legs[1].remote' \
+	'.legs[0].rtp.packets_in' '.legs[1].rtp.packets_out')
 expect_eq "${V[0]}" bridged "state during the call"
 expect_eq "${V[1]} ${V[2]}" "true 127.0.0.1:$A_RTP" "caller leg latched on its peer"
 expect_eq "${V[3]} ${V[4]}" "true 127.0.0.1:$B_RTP" "callee leg latched on its peer"

@@ -13,7 +13,7 @@ sipp_bg callee "$B_SIP" uas_bye -key sdp_port "$(sip_free_port)" -key codecs "0 
 call_csv "$PBX_TMP/a.csv" 1131 'Bye-caller-1' 1132 "$(sip_free_port)" "0 8 101"
 sipp_bg caller - uac_wait_bye -inf "$PBX_TMP/a.csv"
 
-wait_call_state bridged 5
+wait_call_state 1131 bridged 5
 sipp_wait callee 10 || { sipp_bg_show callee; fail "callee scenario (its BYE)"; }
 sipp_wait caller 10 || { sipp_bg_show caller; fail "caller scenario (BYE expected)"; }
 expect_eq "$(sipplog callee --dir recv --cseq BYE --show first)" "SIP/2.0 200 OK" \

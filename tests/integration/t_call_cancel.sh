@@ -14,7 +14,7 @@ call_csv "$PBX_TMP/a.csv" 1121 'Cancel-caller-1' 1122 "$(sip_free_port)" "0 8 10
 # The caller hangs up after 1 s of ringing.
 sipp_bg caller - uac_cancel -inf "$PBX_TMP/a.csv" -d 1000
 
-wait_call_state dialling 5
+wait_call_state 1121 dialling 5
 sipp_wait caller 10 || { sipp_bg_show caller; fail "caller scenario"; }
 sipp_wait callee 5 || { sipp_bg_show callee; fail "callee scenario (CANCEL expected)"; }
 expect_eq "$(sipplog caller --dir recv --cseq CANCEL --show first)" "SIP/2.0 200 OK" \

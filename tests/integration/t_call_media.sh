@@ -4,7 +4,8 @@
 # only PCMA: pbxd transcodes. The caller's peer sends PCMU and the digit 5
 # as telephone-events; the callee's peer sends PCMA and the digit 9.
 # Each must get audio in its own codec with the other side's samples
-# (G.711 tables: PCMU a0 = +7932 = PCMA 8b, PCMA aa = +32256 = PCMU 80),
+# (G.711: PCMU 9f = +8316 = PCMA b5, PCMA aa = +32256 = PCMU 80; values on
+# which the conversion tables and the route through linear agree),
 # and the digit as PT 101 events with their end packets.
 . "$(dirname "$0")/lib.sh"
 
@@ -20,11 +21,11 @@ sipp_bg callee "$B_SIP" call_uas -key sdp_port "$B_RTP" -key codecs "8 101"
 call_csv "$PBX_TMP/a.csv" 1171 'Media-caller-1' 1172 "$A_RTP" "0 101"
 sipp_bg caller - call_uac -inf "$PBX_TMP/a.csv" -d 3500
 
-wait_call_state bridged 5
+wait_call_state 1171 bridged 5
 mapfile -t V < <(jq_multi "$CALL_JSON" '.legs[0].local_port' '.legs[1].local_port' \
 	'.legs[0].codec' '.legs[1].codec')
-A_PBX=${V[0]} B_PBX=${V[1]}; echo "CALL_JSON: $CALL_JSON"
-rtpeer_bg a --port "$A_RTP" --remote "127.0.0.1:$A_PBX" --duration 2 --pt 0 --byte a0 \
+A_PBX=${V[0]} B_PBX=${V[1]}
+rtpeer_bg a --port "$A_RTP" --remote "127.0.0.1:$A_PBX" --duration 2 --pt 0 --byte 9f \
 	--dtmf 5 --dtmf-at 0.6 --linger 0.3
 rtpeer_bg b --port "$B_RTP" --remote "127.0.0.1:$B_PBX" --duration 2 --pt 8 --byte aa \
 	--dtmf 9 --dtmf-at 1.0 --linger 0.3
@@ -42,7 +43,7 @@ B=$(rtpeer_wait b 6)
 echo "caller's peer: $A"
 echo "callee's peer: $B"
 rtp_expect "caller's peer" "$A" "$A_PBX" min=85 pts=0,101 size=160 bytes=80 digits=9
-rtp_expect "callee's peer" "$B" "$B_PBX" min=85 pts=8,101 size=160 bytes=8b digits=5
+rtp_expect "callee's peer" "$B" "$B_PBX" min=85 pts=8,101 size=160 bytes=b5 digits=5
 for side in A B; do
 	mapfile -t V < <(jq_multi "${!side}" '.dtmf[0].end_packets' '.dtmf[0].volume' '.dtmf|length')
 	expect_eq "${V[2]}" 1 "$side: telephone-events (one digit)"

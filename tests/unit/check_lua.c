@@ -726,7 +726,8 @@ START_TEST(lua_4_1_fields_and_vars)
 		"  t.mark(call.destination .. ' ' .. call.caller.number ..\n"
 		"         ' ' .. call.caller.name .. ' ' ..\n"
 		"         tostring(call.local_caller))\n"
-		"  t.mark(call:header('x-test') .. tostring(call:header('n')))\n"
+		"  t.mark(call:header('x-test') .. tostring(call:header('n'))\n"
+		"  )\n"
 		"  t.mark(tostring(call:set('room', 42)))\n"
 		"  t.mark(call:get('room') .. tostring(call:get('none')))\n"
 		"  call:set('room', nil)\n"
@@ -740,7 +741,7 @@ START_TEST(lua_4_1_fields_and_vars)
 	ck_assert_int_eq(pbx_lua_route(call), 0);
 	marks_are(9, want, "2002 1001 Alice true", "yesnil", "true",
 		  "42nil", "nil", "nil",
-		  "dp.lua:12: call fields are read-only (use call:set())",
+		  "dp.lua:13: call fields are read-only (use call:set())",
 		  "call ");
 	/* route() returned without a dial: the core refuses with 480. */
 	ck_assert_int_eq(call->state, CALL_ENDING);
