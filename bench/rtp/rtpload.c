@@ -10,7 +10,7 @@
  *
  *   rtpload -f PAIRS [-d seconds] [-w warmup_s] [-i local_ip]
  *           [-a pbxd_ip] [-r pps] [-s sender_threads] [-R receiver_threads]
- *           [-S]
+ *           [-S [-P poll_us]] [-v]
  *
  * PAIRS: one stream per line, "local_port pbxd_port [call]"; '#' starts
  * a comment. With the optional call number (the same for the two streams
@@ -25,7 +25,13 @@
  * packet's receiving stream is known from its source (pbxd's port). It
  * costs the generator several times less CPU per packet, which matters
  * on a small machine where the generator shares the cores with pbxd; the
- * local ports of PAIRS are then only what the SDP advertised.
+ * local ports of PAIRS are then only what the SDP advertised. With -P,
+ * the receivers do not sleep in the socket but wake every poll_us and
+ * drain it: pbxd's sends then wake nobody (cheaper for both sides), and
+ * each delay is measured up to poll_us late.
+ *
+ * -v prints to stderr the largest delay of every 100 ms of the measured
+ * period (stalls, and whether they recur).
  *
  * Packets sent in the measured period [warm-up end, end) count as sent;
  * they count as received when they arrive before the end plus 500 ms.
@@ -71,9 +77,9 @@ struct stream {
 
 static struct {
 	const char *pairs, *lip, *rip;
-	unsigned duration_s, warmup_s, pps, senders, receivers;
+	unsigned duration_s, warmup_s, pps, senders, receivers, poll_us;
 	bool shared;
-} opt = { NULL, "127.0.0.1", NULL, 10, 2, 50, 1, 1, false };
+} opt = { NULL, "127.0.0.1", NULL, 10, 2, 50, 1, 1, 0, false };
 
 static struct stream *st;
 static unsigned nst;
@@ -88,8 +94,11 @@ struct rx {                               /* one receiver thread's figures */
 	unsigned idx;
 	uint64_t received, early, late, crossed, foreign, dup_or_bad;
 	uint32_t *hist;
+	uint32_t *tmax;               /* -v: largest delay (us) per 100 ms */
 };
 static struct rx rxs[MAX_THR];
+static unsigned nwin;                     /* 100 ms windows measured */
+static bool verbose;
 
 struct tx {
 	pthread_t th;
@@ -407,6 +416,12 @@ static void packet(struct rx *rx, const struct stream *s,
 	rx->received++;
 	d = now > t ? (now - t) / 1000 : 0;
 	rx->hist[d > HIST_US ? HIST_US : d]++;
+	if (rx->tmax) {
+		uint64_t w = (t - t_measure) / 100000000ull;
+
+		if (w < nwin && d > rx->tmax[w])
+			rx->tmax[w] = (uint32_t)d;
+	}
 }
 
 static void receive(struct rx *rx, struct stream *s)
@@ -432,6 +447,11 @@ static void *receiver_shared(void *arg)
 		int n;
 		uint64_t now;
 
+		if (opt.poll_us) {
+			struct timespec ts = { 0, (long)opt.poll_us * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
 		for (unsigned k = 0; k < BATCH; k++) {
 			iov[k].iov_base = bufs[k];
 			iov[k].iov_len = sizeof(bufs[k]);
@@ -441,16 +461,20 @@ static void *receiver_shared(void *arg)
 			mm[k].msg_hdr.msg_iov = &iov[k];
 			mm[k].msg_hdr.msg_iovlen = 1;
 		}
-		n = recvmmsg(fd, mm, BATCH, MSG_WAITFORONE, NULL);
-		if (n <= 0)
-			continue;
-		now = now_ns();
-		for (int k = 0; k < n; k++) {
-			int i = by_rport[ntohs(src[k].sin_port)];
+		do {
+			n = recvmmsg(fd, mm, BATCH, opt.poll_us ?
+				     MSG_DONTWAIT : MSG_WAITFORONE, NULL);
+			if (n <= 0)
+				break;
+			now = now_ns();
+			for (int k = 0; k < n; k++) {
+				int i = by_rport[ntohs(src[k].sin_port)];
 
-			packet(rx, i ? &st[i - 1] : NULL, bufs[k],
-			       mm[k].msg_len, now);
-		}
+				packet(rx, i ? &st[i - 1] : NULL, bufs[k],
+				       mm[k].msg_len, now);
+				mm[k].msg_hdr.msg_namelen = sizeof(src[k]);
+			}
+		} while (opt.poll_us && n == BATCH);
 	}
 	return NULL;
 }
@@ -505,7 +529,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: rtpload -f PAIRS [-d seconds] [-w warmup_s] "
 		"[-i local_ip] [-a pbxd_ip] [-r pps] [-s senders] "
-		"[-R receivers] [-S]\n");
+		"[-R receivers] [-S [-P poll_us]] [-v]\n");
 	exit(2);
 }
 
@@ -520,7 +544,7 @@ int main(int argc, char **argv)
 	struct rlimit rl;
 	int c;
 
-	while ((c = getopt(argc, argv, "f:d:w:i:a:r:s:R:S")) != -1) {
+	while ((c = getopt(argc, argv, "f:d:w:i:a:r:s:R:SP:v")) != -1) {
 		switch (c) {
 		case 'f': opt.pairs = optarg; break;
 		case 'd': opt.duration_s = (unsigned)atoi(optarg); break;
@@ -531,13 +555,15 @@ int main(int argc, char **argv)
 		case 's': opt.senders = (unsigned)atoi(optarg); break;
 		case 'R': opt.receivers = (unsigned)atoi(optarg); break;
 		case 'S': opt.shared = true; break;
+		case 'P': opt.poll_us = (unsigned)atoi(optarg); break;
+		case 'v': verbose = true; break;
 		default: usage();
 		}
 	}
 	if (!opt.pairs || !opt.duration_s || !opt.pps || opt.pps > 1000 ||
 	    !opt.senders || opt.senders > MAX_THR || !opt.receivers ||
 	    opt.receivers > MAX_THR || opt.duration_s > 3600 ||
-	    opt.warmup_s > 600)
+	    opt.warmup_s > 600 || opt.poll_us > 100000)
 		usage();
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -550,8 +576,11 @@ int main(int argc, char **argv)
 	t_measure = t_start + opt.warmup_s * NS;
 	t_end = t_measure + opt.duration_s * NS;
 	t_drain = t_end + 500 * 1000000ull;
+	nwin = opt.duration_s * 10;
 	for (unsigned i = 0; i < opt.receivers; i++) {
 		rxs[i].idx = i;
+		if (verbose && !(rxs[i].tmax = calloc(nwin, sizeof(uint32_t))))
+			die("calloc", ENOMEM);
 		rxs[i].hist = calloc(HIST_US + 1, sizeof(uint32_t));
 		if (!rxs[i].hist)
 			die("calloc", ENOMEM);
@@ -585,6 +614,24 @@ int main(int argc, char **argv)
 		for (unsigned k = 0; k <= HIST_US; k++)
 			hist[k] += rxs[i].hist[k];
 		free(rxs[i].hist);
+	}
+	if (verbose) {
+		/* the largest delay of each 100 ms of send time, in ms: a
+		 * stall shows as a run of large values, a periodic one as a
+		 * pattern */
+		fprintf(stderr, "rtpload: max delay (ms) per 100 ms:");
+		for (unsigned w = 0; w < nwin; w++) {
+			uint32_t m = 0;
+
+			for (unsigned i = 0; i < opt.receivers; i++)
+				if (rxs[i].tmax[w] > m)
+					m = rxs[i].tmax[w];
+			fprintf(stderr, "%s%u", w % 10 ? " " : "\n  ",
+				m / 1000);
+		}
+		fprintf(stderr, "\n");
+		for (unsigned i = 0; i < opt.receivers; i++)
+			free(rxs[i].tmax);
 	}
 	for (unsigned i = 0; i < nst; i++) {
 		unsigned l = st[i].sent > st[i].rcvd ?

@@ -6,6 +6,8 @@
  *    between the database and the spool (the "spooling" state);
  *  - db workers insert batches and replay spool files;
  *  - the writer's spool thread appends to the spool files and fsyncs.
+ *    Not a db worker: those run no job while they cannot connect, which
+ *    is exactly when the spool is needed.
  * The loop never touches a file, and the file lock is never taken on it.
  */
 #define PBX_LOG_TAG "cdr"

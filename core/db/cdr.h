@@ -85,10 +85,12 @@ int pbx_cdr_writer_alloc(struct pbx_cdr_writer **wp, struct pbx_db *db,
 
 /* Queue <cdr> for writing. Copies what it needs (the record is
  * serialised at once), so <cdr> may be freed on return. Never blocks.
- * Loop thread. 0; EINVAL for a malformed record (bad call_id,
- * disposition or hangup_side, no start or end time); ENOMEM; ESHUTDOWN
- * after pbx_cdr_writer_free() started. An end before the start (a clock
- * step) is clamped to the start, an answer into [start, end].
+ * Loop thread, until pbx_db_free() of the writer's pool (also after
+ * pbx_cdr_writer_flush()). 0; EINVAL for a malformed record (bad
+ * call_id, disposition or hangup_side, no start or end time); ENOMEM;
+ * ESHUTDOWN after pbx_cdr_writer_free() started. An end before the
+ * start (a clock step) is clamped to the start, an answer into [start,
+ * end].
  */
 int pbx_cdr_submit(struct pbx_cdr_writer *w, const struct pbx_cdr *cdr);
 

@@ -27,8 +27,8 @@ CALL_ID=${V[0]} A_PBX=${V[1]} B_PBX=${V[2]}
 expect_match "$A_PBX" '^[0-9]+$' "caller leg local_port"
 expect_match "$B_PBX" '^[0-9]+$' "callee leg local_port"
 [ "$A_PBX" != "$B_PBX" ] || fail "both legs on PBX port $A_PBX"
-rtpeer_bg a --port "$A_RTP" --remote "127.0.0.1:$A_PBX" --duration 2 --byte 11 --linger 0.3
-rtpeer_bg b --port "$B_RTP" --remote "127.0.0.1:$B_PBX" --duration 2 --byte 22 --linger 0.3
+rtpeer_bg a --port "$A_RTP" --remote "127.0.0.1:$A_PBX" --duration 2 --byte 11 --linger 0.6
+rtpeer_bg b --port "$B_RTP" --remote "127.0.0.1:$B_PBX" --duration 2 --byte 22 --linger 0.6
 
 # While it is up: one call, bridged, caller and callee legs.
 mapfile -t V < <(jq_multi "$CALL_JSON" .caller.number .destination '.legs|length' \
@@ -52,6 +52,8 @@ expect_match "$(sipplog callee --dir recv --start INVITE --show header:From)" \
 	'<sip:1101@pbx\.local>' "From of the INVITE to the callee"
 expect_eq "$(sipplog callee --dir recv --start INVITE --show header:X-Pbxd-Call)" \
 	"$CALL_ID" "X-Pbxd-Call names the call"
+expect_eq "$(sipplog callee --dir recv --start INVITE --show header:Max-Forwards)" 69 \
+	"Max-Forwards of the INVITE to the callee (the caller's 70, less one)"
 
 # pbxd's counters and latching, a second into the audio.
 sleep 0.5

@@ -26,9 +26,9 @@ mapfile -t V < <(jq_multi "$CALL_JSON" '.legs[0].local_port' '.legs[1].local_por
 	'.legs[0].codec' '.legs[1].codec')
 A_PBX=${V[0]} B_PBX=${V[1]}
 rtpeer_bg a --port "$A_RTP" --remote "127.0.0.1:$A_PBX" --duration 2 --pt 0 --byte 9f \
-	--dtmf 5 --dtmf-at 0.6 --linger 0.3
+	--dtmf 5 --dtmf-at 0.6 --linger 0.6
 rtpeer_bg b --port "$B_RTP" --remote "127.0.0.1:$B_PBX" --duration 2 --pt 8 --byte aa \
-	--dtmf 9 --dtmf-at 1.0 --linger 0.3
+	--dtmf 9 --dtmf-at 1.0 --linger 0.6
 expect_eq "${V[2]}/${V[3]}" PCMU/PCMA "codecs of the legs (caller/callee)"
 
 # What each phone was told: the caller's answer is PCMU, the callee was

@@ -711,8 +711,9 @@ static void setup_db(void)
 		      PQerrorMessage(pg));
 	ck_assert_msg(*sql1("SELECT coalesce(to_regclass('cdrs')::text, '')",
 			    0, NULL), "no cdrs table: run pbxd --migrate");
-	nd = node;
-	PQclear(sql("DELETE FROM cdrs WHERE node = $1", 1, &nd));
+	/* Also what a failed earlier run (no teardown) left behind. */
+	nd = "check-cdr-%";
+	PQclear(sql("DELETE FROM cdrs WHERE node LIKE $1", 1, &nd));
 }
 
 static void teardown_db(void)

@@ -8,6 +8,8 @@
 --          (fall back after busy or no answer)
 --   9500   a Lua error in route(): the call ends with 500
 --   9404   call:hangup(404)
+--   8PORT  dial sip:loop@127.0.0.1:PORT once, then let pbxd end the call
+--          (PORT: pbxd's own SIP port makes a loop)
 --   other  404
 
 local CODE_AFTER = { busy = 486, noanswer = 480, unavailable = 404 }
@@ -38,8 +40,13 @@ function route(call)
   elseif dest == "9500" then
     local t = nil
     return t.field   -- deliberate: attempt to index a nil value
+  elseif dest:match("^8%d+$") then
+    local result, code = call:dial("sip:loop@127.0.0.1:" .. dest:sub(2),
+                                   { timeout = 5 })
+    pbx.log("info", "loop test: %s (%d)", result, code)
+    return
   elseif dest == "9404" then
-    call:hangup(404)
+    call:hangup(404)  -- 9404
   end
   call:hangup(404)
 end
