@@ -72,6 +72,29 @@ def all_ticks():
     return d
 
 
+def thread_ticks(pid, prefix=None, tid=None):
+    """utime+stime of <pid>'s threads named <prefix>..., or of thread
+    <tid> (the main thread: tid = pid)."""
+    t = 0
+    try:
+        tids = [str(tid)] if tid else os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return 0
+    for x in tids:
+        try:
+            if prefix:
+                with open("/proc/%d/task/%s/comm" % (pid, x)) as f:
+                    if not f.read().startswith(prefix):
+                        continue
+            with open("/proc/%d/task/%s/stat" % (pid, x)) as f:
+                s = f.read()
+            st = s[s.rfind(")") + 2:].split()
+            t += int(st[11]) + int(st[12])
+        except OSError:
+            continue
+    return t
+
+
 def rss_kb(pid):
     try:
         with open("/proc/%d/status" % pid) as f:

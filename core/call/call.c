@@ -25,7 +25,7 @@
 
 struct calls pbx_calls;
 
-static int64_t now_us(void)
+int64_t pbx_call_now_us(void)
 {
 	struct timeval tv;
 
@@ -164,7 +164,10 @@ static const char *disposition_of(const struct pbx_call *call, int code,
 		return "answered";
 	if (!strcmp(side, "caller"))
 		return "cancelled";
-	if (call->dialled && !code) {
+	/* What the last dial came to says more than the code the
+	 * dialplan chose to hang up with after it.
+	 */
+	if (call->dialled) {
 		switch (call->last.result) {
 		case PBX_DIAL_BUSY:
 			return "busy";
@@ -270,7 +273,7 @@ void pbx_call_end(struct pbx_call *call, int code, const char *side)
 	if (call->state == CALL_ENDING)
 		return;
 	call->state = CALL_ENDING;
-	call->end_us = now_us();
+	call->end_us = pbx_call_now_us();
 	call->hangup_cause = code;
 	call->hangup_side = side;
 	call->disposition = disposition_of(call, code, side);
@@ -326,7 +329,7 @@ int pbx_call_answer_caller(struct pbx_call *call)
 	a->answered = true;
 	call->state = CALL_ANSWERED;
 	if (!call->answer_us)
-		call->answer_us = now_us();
+		call->answer_us = pbx_call_now_us();
 	pbx_media_ep_timeout(a->ep, -1);
 	return 0;
 }
@@ -465,7 +468,7 @@ struct pbx_call *pbx_call_new(void)
 		return NULL;
 	}
 	pbx_uuid_new(call->id);
-	call->start_us = now_us();
+	call->start_us = pbx_call_now_us();
 	return call;
 }
 

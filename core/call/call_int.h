@@ -130,6 +130,9 @@ void pbx_call_fire(struct pbx_call *call, struct pbx_call_event_info *ev);
  */
 int pbx_call_answer_caller(struct pbx_call *call);
 
+/* Wall clock in Unix epoch microseconds (CDR times). */
+int64_t pbx_call_now_us(void);
+
 /* Record a dialled branch for the CDR. */
 void pbx_call_cdr_leg(struct pbx_call *call, const char *target,
 		      const char *uri, int status, bool answered);

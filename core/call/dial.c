@@ -479,6 +479,12 @@ static void answered(struct dial *d, struct cleg *cl,
 			return;
 		}
 	}
+	/* A click-to-call caller answered before: the call counts as
+	 * answered from the bridge.
+	 */
+	if (!call->answer_us)
+		call->answer_us = pbx_call_now_us();
+	call->state = CALL_ANSWERED;
 	pbx_media_bridge(call->a->ep, cl->ep);
 	pbx_media_ep_timeout(cl->ep, -1);
 	PBX_CINFO(call->sip_callid, "%s answered: bridged (%s to %s)",

@@ -368,6 +368,7 @@ trap pbx_cleanup EXIT
 # ---- calls (t_call_*.sh) -----------------------------------------------
 # call_csv FILE USER PASSWORD DEST RTP_PORT PTS [FIELD5 FIELD6]: the
 #           injection file of the caller scenarios (tests/sipp/call_uac.xml)
+# free_port: a free loopback port (bash and ss, no python)
 # phone_register EXT PASSWORD PORT [Q]: bind <sip:EXT@127.0.0.1:PORT> (sent
 #           from that port, where pbxd will send its INVITEs) for 300 s
 # sipp_bg NAME PORT|- SCENARIO [ARGS...]: sipp in the background (as
@@ -379,9 +380,13 @@ trap pbx_cleanup EXIT
 # sipplog NAME ARGS...: sipplog.py on its message log
 # sipp_final NAME: the final response to its (last) INVITE, e.g. "486"
 # sipp_callid NAME: Call-ID of the first message it sent or received
+# sipp_hangup NAME: tell a talking sipp caller (uac_talk.xml) to hang up;
+#           sipp_poke NAME: the same message, to a scenario that waits for
+#           one to go on (uac_reinvite.xml)
 # rtpeer_bg NAME ARGS...: tests/integration/rtpeer.py in the background,
-#           JSON summary to $PBX_TMP/NAME.json; rtpeer_wait NAME [SECONDS]
-#           waits for it (SIGTERM after SECONDS, default 15) and prints it
+#           JSON summary to $PBX_TMP/NAME.json; it sends once rtpeers_go
+#           NAME... (all bound) said go; rtpeer_wait NAME [SECONDS] waits
+#           for it (SIGTERM after SECONDS, default 15) and prints it
 # calls_json: GET /api/v1/calls body; calls_total: its total
 # wait_calls_total N [SECONDS]; call_of CALLER: JSON of CALLER's live call;
 #           wait_call_state CALLER STATE [SECONDS]: it reaches STATE, its
@@ -389,6 +394,9 @@ trap pbx_cleanup EXIT
 # cdr_wait SIP_CALL_ID [SECONDS]: wait for its cdrs row; cdr_get
 #           SIP_CALL_ID "col, col...": those columns, |-separated
 # pbx_dialplan NAME: absolute path of tests/integration/dialplans/NAME.lua
+# jq_multi JSON FILTER...: jq_get of several filters, one line each
+# rtp_expect WHAT JSON PBX_PORT [CHECK...]: check an rtpeer.py summary
+# ms_between T0 T1: milliseconds between two sipplog times
 PBX_RTPEER="$PBX_SRCDIR/tests/integration/rtpeer.py"
 PBX_SIPPLOG="$PBX_SRCDIR/tests/integration/sipplog.py"
 declare -gA SIPP_BG_PID=() SIPP_BG_PORT=() RTPEER_PID=()
@@ -412,6 +420,36 @@ phone_register() {
 		fail "phone_register $ext at port $port: $out"
 }
 
+# free_port: a loopback port free for UDP and TCP, like sip_free_port but
+# without starting python (tests that need many ports). Picked at random in
+# 61000-64999: above the kernel's usual ephemeral range (32768-60999), so
+# that no socket bound to port 0 takes it before we use it, and above
+# pbxd's RTP range. Never the same port twice in one test.
+free_port() {
+	local i p
+	for i in $(seq 1 200); do
+		p=$((61000 + (RANDOM * 32768 + RANDOM) % 4000))
+		grep -qx "$p" "$PBX_TMP/ports.used" 2>/dev/null && continue
+		if [ -z "$(ss -Hautn "sport = :$p" 2>/dev/null)" ]; then
+			echo "$p" >>"$PBX_TMP/ports.used"
+			echo "$p"
+			return 0
+		fi
+	done
+	sip_free_port
+}
+
+# _kill_child PID: SIGTERM PID if it is still a child of this shell (not
+# a recycled PID).
+_kill_child() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	st=${st##*) }
+	set -- "$1" $st
+	[ "$3" = "$$" ] && kill "$1" 2>/dev/null
+	return 0
+}
+
 _port_bound_udp() {
 	[ -n "$(ss -Hlun "sport = :$1" 2>/dev/null)" ]
 }
@@ -424,8 +462,8 @@ sipp_bg() {
 	*) scen="$PBX_SIPP_DIR/${scen%.xml}.xml" ;;
 	esac
 	[ -f "$scen" ] || fail "sipp_bg: no scenario $scen"
-	[ "$port" = - ] && port=$(sip_free_port)
-	mport=$(sip_free_port)
+	[ "$port" = - ] && port=$(free_port)
+	mport=$(free_port)
 	SIPP_BG_PORT[$name]=$port
 	if [ -z "${SIPP_BG_CLEANUP:-}" ]; then
 		SIPP_BG_CLEANUP=1
@@ -440,10 +478,12 @@ sipp_bg() {
 	(cd "$PBX_TMP" && exec timeout 60 sipp "$PBX_SIP_HOST:$PBX_SIP_PORT" \
 		"${args[@]}" "$@" >"$PBX_TMP/$name.out" 2>&1) &
 	SIPP_BG_PID[$name]=$!
-	at_exit "kill ${SIPP_BG_PID[$name]} 2>/dev/null"
+	at_exit "_kill_child ${SIPP_BG_PID[$name]}"
+	# A UAS must listen before pbxd sends to it. (A UAC may be done
+	# already: sipp_wait tells how it went.)
 	for i in $(seq 1 50); do
 		_port_bound_udp "$port" && return 0
-		kill -0 "${SIPP_BG_PID[$name]}" 2>/dev/null || break
+		kill -0 "${SIPP_BG_PID[$name]}" 2>/dev/null || return 0
 		sleep 0.1
 	done
 	sipp_bg_show "$name"
@@ -500,11 +540,26 @@ sipp_callid() {
 rtpeer_bg() {
 	local name=$1
 	shift
-	rm -f "$PBX_TMP/$name.json"
-	python3 "$PBX_RTPEER" --out "$PBX_TMP/$name.json" "$@" \
+	rm -f "$PBX_TMP/$name.json" "$PBX_TMP/$name.ready"
+	python3 "$PBX_RTPEER" --out "$PBX_TMP/$name.json" \
+		--ready "$PBX_TMP/$name.ready" \
+		--go "$PBX_TMP/rtpeer.go.${RTPEER_GEN:-0}" "$@" \
 		>"$PBX_TMP/$name.rtpeer.out" 2>&1 &
 	RTPEER_PID[$name]=$!
-	at_exit "kill ${RTPEER_PID[$name]} 2>/dev/null"
+	at_exit "_kill_child ${RTPEER_PID[$name]}"
+}
+
+# rtpeers_go NAME...: once these peers are bound, let them all send.
+rtpeers_go() {
+	local n
+	_rtpeers_ready() {
+		for n in "$@"; do
+			[ -f "$PBX_TMP/$n.ready" ] || return 1
+		done
+	}
+	wait_until 10 _rtpeers_ready "$@" || fail "rtpeers $* did not start"
+	: >"$PBX_TMP/rtpeer.go.${RTPEER_GEN:-0}"
+	RTPEER_GEN=$((${RTPEER_GEN:-0} + 1))
 }
 
 rtpeer_wait() {
@@ -535,7 +590,10 @@ calls_total() {
 
 wait_calls_total() {
 	local n=$1
-	_calls_total_is() { [ "$(calls_total)" = "$1" ]; }
+	_calls_total_is() {
+		api GET /api/v1/calls
+		[[ $API_BODY =~ \"total\":\ *$1[,}\ ] ]]
+	}
 	wait_until "${2:-5}" _calls_total_is "$n" ||
 		fail "live calls: expected $n, GET /api/v1/calls says $(calls_json)"
 }
@@ -555,6 +613,9 @@ print(json.dumps(m[0]) if m else "null")' "$(calls_json)" "$1"
 wait_call_state() {
 	local caller=$1 want=$2
 	_call_state_is() {
+		# Python only once the list shows the state at all.
+		api GET /api/v1/calls
+		[[ $API_BODY == *'"state": "'$2'"'* ]] || return 1
 		CALL_JSON=$(call_of "$1")
 		[[ $CALL_JSON == *'"state": "'$2'"'* ]]
 	}
@@ -686,4 +747,39 @@ print("; ".join(bad))
 PYEOF
 	)
 	[ -z "$out" ] || fail "$what: $out (summary: $json)"
+}
+
+# sipp_hangup NAME: press "hang up" on a sipp caller that talks until told
+# (tests/sipp/uac_talk.xml, uac_reinvite.xml, uac_delayed.xml): an INFO
+# with its Call-ID, sent straight to its port; it then sends its BYE.
+# sipp_poke NAME: the same INFO, for a scenario that waits for one to go on.
+sipp_hangup() {
+	sipp_poke "$@"
+}
+
+sipp_poke() {
+	local name=$1 cid
+	cid=$(sipp_callid "$name") || fail "sipp_poke: no Call-ID for $name yet"
+	python3 - "${SIPP_BG_PORT[$name]}" "$cid" <<'PYEOF' || fail "sipp_poke $name"
+import random, socket, sys
+port, cid = int(sys.argv[1]), sys.argv[2]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+me = s.getsockname()[1]
+msg = ("INFO sip:hangup@127.0.0.1:%d SIP/2.0\r\n"
+       "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-hangup%d\r\n"
+       "Max-Forwards: 70\r\n"
+       "From: <sip:test@127.0.0.1>;tag=hangup%d\r\n"
+       "To: <sip:phone@127.0.0.1>\r\n"
+       "Call-ID: %s\r\n"
+       "CSeq: 100 INFO\r\n"
+       "Content-Length: 0\r\n\r\n"
+       % (port, me, random.getrandbits(32), random.getrandbits(16), cid))
+s.sendto(msg.encode(), ("127.0.0.1", port))
+PYEOF
+}
+
+# ms_between T0 T1: milliseconds from T0 to T1 (times as sipplog prints).
+ms_between() {
+	echo $(( ($(date -d "$2" +%s%N) - $(date -d "$1" +%s%N)) / 1000000 ))
 }

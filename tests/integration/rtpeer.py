@@ -27,8 +27,10 @@ end prints one JSON summary on stdout (or into --out):
    "bad": 0}                              datagrams that were not RTP
 
 Sending starts when the PBX's address is known: --remote HOST:PORT, or
---remote-file FILE (polled until it holds "PORT" or "HOST:PORT"). The peer
-stops after --duration seconds of sending plus --linger seconds of
+--remote-file FILE (polled until it holds "PORT" or "HOST:PORT"), and, with
+--go FILE, once FILE exists (so that two peers start together, each bound
+before the other sends; --ready FILE says when this one is bound). The
+peer stops after --duration seconds of sending plus --linger seconds of
 receiving, or at SIGTERM/SIGINT (then prints the summary at once).
 
 Examples:
@@ -110,6 +112,7 @@ class Peer:
             self.dtmf_plan.append((t, d))
             t += a.dtmf_ms / 1000.0 + 0.1
         self.dtmf_cur = None     # [digit, ts, packets sent, end sent]
+        self.go = False
 
     # ---- sending --------------------------------------------------------
 
@@ -240,6 +243,12 @@ class Peer:
 
     # ---- main loop ------------------------------------------------------
 
+    def poll_go(self):
+        if self.go or not self.a.go:
+            self.go = True
+            return
+        self.go = os.path.exists(self.a.go)
+
     def poll_remote(self):
         if self.remote or not self.a.remote_file:
             return
@@ -264,10 +273,13 @@ class Peer:
             else:
                 if self.remote is None:
                     self.poll_remote()
-                    if self.remote is None and now > deadline_wait:
-                        send_done_at = now
-                if self.remote is not None and next_tick is None and \
-                        send_done_at is None:
+                if not self.go:
+                    self.poll_go()
+                if (self.remote is None or not self.go) and \
+                        now > deadline_wait and send_done_at is None:
+                    send_done_at = now
+                if self.remote is not None and self.go and \
+                        next_tick is None and send_done_at is None:
                     self.send_t0 = now
                     next_tick = now
                 while next_tick is not None and now >= next_tick and \
@@ -324,7 +336,9 @@ def main():
     ap.add_argument("--remote-file",
                     help="file to poll for HOST:PORT (or PORT)")
     ap.add_argument("--wait", type=float, default=10.0,
-                    help="seconds to wait for --remote-file (default 10)")
+                    help="seconds to wait for --remote-file and --go "
+                    "(default 10)")
+    ap.add_argument("--go", help="start sending once this file exists")
     ap.add_argument("--pt", type=int, default=0, help="audio payload type")
     ap.add_argument("--size", type=int, default=160, help="payload bytes")
     ap.add_argument("--byte", type=lambda s: int(s, 16), default=0xFF,

@@ -17,6 +17,11 @@
 
   sipplog.py FILE --count [--dir D] [--start S] [--cseq M]
       how many messages match.
+
+  sipplog.py FILE -q 'DIR|START|CSEQ|INDEX|SHOW' [-q ...]
+      several selections at once, one output line each (empty when no
+      message matches); SHOW may also be "count" (INDEX is then ignored).
+      E.g. -q 'recv|SIP/2.0 200|INVITE|0|sdp_port' -q 'recv|BYE|||count'
 """
 import argparse
 import re
@@ -108,6 +113,30 @@ def sdp(m, what):
     return None
 
 
+def show(m, w):
+    """What --show W prints of message m, or None."""
+    if w == "first":
+        return m["first"]
+    if w == "msg":
+        return m["head"] + "\n\n" + m["body"]
+    if w == "body":
+        return m["body"]
+    if w == "time":
+        return m["time"]
+    if w.startswith("sdp_"):
+        return sdp(m, w)
+    if w.startswith("header:"):
+        return header(m, w[7:])
+    raise ValueError("unknown --show %r" % w)
+
+
+def select(msgs, d, start, cseq):
+    return [m for m in msgs
+            if (not d or m["dir"] == d)
+            and (not start or m["first"].startswith(start))
+            and (not cseq or cseq_method(m) == cseq)]
+
+
 def main():
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -118,16 +147,27 @@ def main():
     ap.add_argument("--index", type=int, default=0)
     ap.add_argument("--show")
     ap.add_argument("--count", action="store_true")
+    ap.add_argument("-q", action="append", default=[],
+                    help="DIR|START|CSEQ|INDEX|SHOW")
     a = ap.parse_args()
     try:
         msgs = parse(a.file)
     except OSError as e:
         sys.stderr.write("sipplog: %s\n" % e)
         return 2
-    sel = [m for m in msgs
-           if (not a.dir or m["dir"] == a.dir)
-           and (not a.start or m["first"].startswith(a.start))
-           and (not a.cseq or cseq_method(m) == a.cseq)]
+    if a.q:
+        for q in a.q:
+            parts = (q.split("|") + [""] * 5)[:5]
+            d, start, cseq, idx, w = parts
+            sel = select(msgs, d, start, cseq)
+            if w == "count":
+                print(len(sel))
+                continue
+            i = int(idx or 0)
+            v = show(sel[i], w) if -len(sel) <= i < len(sel) else None
+            print("" if v is None else v.replace("\n", " "))
+        return 0
+    sel = select(msgs, a.dir, a.start, a.cseq)
     if a.count:
         print(len(sel))
         return 0
@@ -138,28 +178,13 @@ def main():
         return 0
     if not sel or not -len(sel) <= a.index < len(sel):
         return 1
-    m = sel[a.index]
-    w = a.show
-    if w == "first":
-        print(m["first"])
-    elif w == "msg":
-        print(m["head"] + "\n\n" + m["body"])
-    elif w == "body":
-        print(m["body"])
-    elif w == "time":
-        print(m["time"])
-    elif w.startswith("sdp_"):
-        v = sdp(m, w)
-        if v is None:
-            return 1
-        print(v)
-    elif w.startswith("header:"):
-        v = header(m, w[7:])
-        if v is None:
-            return 1
-        print(v)
-    else:
-        ap.error("--show: unknown %r" % w)
+    try:
+        v = show(sel[a.index], a.show)
+    except ValueError as e:
+        ap.error(str(e))
+    if v is None:
+        return 1
+    print(v)
     return 0
 
 

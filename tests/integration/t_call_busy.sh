@@ -5,19 +5,17 @@
 
 user_create 1111 'Busy-caller-1'
 user_create 1112 'Busy-callee-2'
-B_SIP=$(sip_free_port)
+B_SIP=$(free_port)
 phone_register 1112 'Busy-callee-2' "$B_SIP"
 
 sipp_bg callee "$B_SIP" uas_busy -d 100
-call_csv "$PBX_TMP/a.csv" 1111 'Busy-caller-1' 1112 "$(sip_free_port)" "0 8 101"
+call_csv "$PBX_TMP/a.csv" 1111 'Busy-caller-1' 1112 "$(free_port)" "0 8 101"
 sipp_bg caller - uac_fail -inf "$PBX_TMP/a.csv"
 
 sipp_wait caller 10 || { sipp_bg_show caller; fail "caller scenario"; }
 sipp_wait callee 5 || { sipp_bg_show callee; fail "callee scenario"; }
 expect_eq "$(sipp_final caller)" 486 "final response to the caller"
-expect_eq "$(sipplog callee --dir recv --start INVITE --count)" 1 "INVITEs to the callee"
-# The callee's 486 was acknowledged by pbxd (the scenario waits for it).
-expect_eq "$(sipplog callee --dir recv --start ACK --count)" 1 "ACK of the 486"
+# (The callee's scenario ends when pbxd ACKs its 486.)
 wait_calls_total 0 3
 
 cid=$(sipp_callid caller)

@@ -5,20 +5,18 @@
 
 user_create 1131 'Bye-caller-1'
 user_create 1132 'Bye-callee-2'
-B_SIP=$(sip_free_port)
+B_SIP=$(free_port)
 phone_register 1132 'Bye-callee-2' "$B_SIP"
 
 # The callee talks 1.5 s, then sends BYE.
-sipp_bg callee "$B_SIP" uas_bye -key sdp_port "$(sip_free_port)" -key codecs "0 101" -d 1500
-call_csv "$PBX_TMP/a.csv" 1131 'Bye-caller-1' 1132 "$(sip_free_port)" "0 8 101"
+sipp_bg callee "$B_SIP" uas_bye -key sdp_port "$(free_port)" -key codecs "0 101" -d 1500
+call_csv "$PBX_TMP/a.csv" 1131 'Bye-caller-1' 1132 "$(free_port)" "0 8 101"
 sipp_bg caller - uac_wait_bye -inf "$PBX_TMP/a.csv"
 
 wait_call_state 1131 bridged 5
 sipp_wait callee 10 || { sipp_bg_show callee; fail "callee scenario (its BYE)"; }
 sipp_wait caller 10 || { sipp_bg_show caller; fail "caller scenario (BYE expected)"; }
-expect_eq "$(sipplog callee --dir recv --cseq BYE --show first)" "SIP/2.0 200 OK" \
-	"response to the callee's BYE"
-expect_eq "$(sipplog caller --dir recv --start BYE --count)" 1 "BYE to the caller"
+# (The scenarios end with: callee BYE -> 200; caller: BYE from pbxd -> 200.)
 wait_calls_total 0 3
 
 cid=$(sipp_callid caller)

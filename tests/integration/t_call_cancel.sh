@@ -6,21 +6,21 @@
 
 user_create 1121 'Cancel-caller-1'
 user_create 1122 'Cancel-callee-2'
-B_SIP=$(sip_free_port)
+B_SIP=$(free_port)
 phone_register 1122 'Cancel-callee-2' "$B_SIP"
 
 sipp_bg callee "$B_SIP" uas_ring
-call_csv "$PBX_TMP/a.csv" 1121 'Cancel-caller-1' 1122 "$(sip_free_port)" "0 8 101"
+call_csv "$PBX_TMP/a.csv" 1121 'Cancel-caller-1' 1122 "$(free_port)" "0 8 101"
 # The caller hangs up after 1 s of ringing.
 sipp_bg caller - uac_cancel -inf "$PBX_TMP/a.csv" -d 1000
 
 wait_call_state 1121 dialling 5
 sipp_wait caller 10 || { sipp_bg_show caller; fail "caller scenario"; }
 sipp_wait callee 5 || { sipp_bg_show callee; fail "callee scenario (CANCEL expected)"; }
-expect_eq "$(sipplog caller --dir recv --cseq CANCEL --show first)" "SIP/2.0 200 OK" \
-	"response to the CANCEL"
-expect_eq "$(sipp_final caller)" 487 "final response to the INVITE"
-expect_eq "$(sipplog callee --dir recv --start CANCEL --count)" 1 "CANCEL to the callee"
+mapfile -t V < <(sipplog caller -q 'recv|SIP/2.0 |CANCEL|0|first' -q 'recv|SIP/2.0 |INVITE|-1|first')
+expect_match "${V[0]}" "^SIP/2.0 200 " "response to the CANCEL"
+expect_match "${V[1]}" "^SIP/2.0 487 " "final response to the INVITE"
+# (The callee's scenario ends with CANCEL, 200, 487, ACK.)
 wait_calls_total 0 3
 
 cid=$(sipp_callid caller)

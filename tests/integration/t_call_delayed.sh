@@ -6,23 +6,22 @@
 
 user_create 1191 'Delay-caller-1'
 user_create 1192 'Delay-callee-2'
-B_SIP=$(sip_free_port)
-A_RTP=$(sip_free_port)
-B_RTP=$(sip_free_port)
+B_SIP=$(free_port)
+A_RTP=$(free_port)
+B_RTP=$(free_port)
 phone_register 1192 'Delay-callee-2' "$B_SIP"
 
 sipp_bg callee "$B_SIP" call_uas -key sdp_port "$B_RTP" -key codecs "0 101"
 # The ACK's answer: PCMA and telephone-event.
 call_csv "$PBX_TMP/a.csv" 1191 'Delay-caller-1' 1192 "$A_RTP" "8 101"
-sipp_bg caller - uac_delayed -inf "$PBX_TMP/a.csv" -d 3500
+sipp_bg caller - uac_delayed -inf "$PBX_TMP/a.csv"
 
 wait_call_state 1191 bridged 5
-expect_eq "$(sipplog caller --dir sent --start INVITE --index -1 --show body)" "" \
-	"the caller's INVITE has no body"
-mapfile -t V < <(sipplog caller --dir recv --start 'SIP/2.0 200' --cseq INVITE --show sdp_port
-	sipplog caller --dir recv --start 'SIP/2.0 200' --cseq INVITE --show sdp_codecs
-	sipplog caller --dir recv --start 'SIP/2.0 200' --cseq INVITE --show sdp_ip)
+mapfile -t V < <(sipplog caller -q 'recv|SIP/2.0 200|INVITE|0|sdp_port' \
+	-q 'recv|SIP/2.0 200|INVITE|0|sdp_codecs' -q 'recv|SIP/2.0 200|INVITE|0|sdp_ip' \
+	-q 'sent|INVITE||-1|body')
 A_PBX=${V[0]}
+expect_eq "${V[3]}" "" "the caller's INVITE has no body"
 expect_match "$A_PBX" '^[0-9]+$' "an offer in pbxd's 200"
 expect_match "${V[1]}" '(^| )8( |$)' "pbxd's offer includes PCMA (8)"
 expect_eq "${V[2]}" 127.0.0.1 "address of pbxd's offer"
@@ -36,13 +35,15 @@ B_PBX=${W[2]}
 
 rtpeer_bg a --port "$A_RTP" --remote "127.0.0.1:$A_PBX" --duration 1.5 --pt 8 --byte aa --linger 0.6
 rtpeer_bg b --port "$B_RTP" --remote "127.0.0.1:$B_PBX" --duration 1.5 --pt 0 --byte 9f --linger 0.6
+rtpeers_go a b
 A=$(rtpeer_wait a 5)
 B=$(rtpeer_wait b 5)
 echo "caller's peer: $A"
 echo "callee's peer: $B"
-rtp_expect "caller's peer" "$A" "$A_PBX" min=60 pts=8 size=160 bytes=b5
-rtp_expect "callee's peer" "$B" "$B_PBX" min=60 pts=0 size=160 bytes=80
+rtp_expect "caller's peer" "$A" "$A_PBX" min=70 pts=8 size=160 bytes=b5
+rtp_expect "callee's peer" "$B" "$B_PBX" min=70 pts=0 size=160 bytes=80
 
+sipp_hangup caller
 sipp_wait caller 10 || { sipp_bg_show caller; fail "caller scenario"; }
 sipp_wait callee 5 || { sipp_bg_show callee; fail "callee scenario"; }
 cid=$(sipp_callid caller)

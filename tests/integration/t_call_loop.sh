@@ -11,15 +11,14 @@ user_create 1241 'Loop-caller-1'
 mark=$(pbx_log_mark)
 
 # ---- Max-Forwards: 0 --------------------------------------------------------
-call_csv "$PBX_TMP/mf.csv" 1241 'Loop-caller-1' 1242 "$(sip_free_port)" "0 8 101"
+call_csv "$PBX_TMP/mf.csv" 1241 'Loop-caller-1' 1242 "$(free_port)" "0 8 101"
 sipp_bg mf - uac_maxfwd0 -inf "$PBX_TMP/mf.csv"
 sipp_wait mf 10 || { sipp_bg_show mf; fail "Max-Forwards 0 scenario (483 expected)"; }
-expect_eq "$(sipplog mf --dir recv --start 'SIP/2.0 4' --show first)" "SIP/2.0 483 Too Many Hops" \
-	"response to Max-Forwards: 0"
-expect_eq "$(sipplog mf --dir recv --start 'SIP/2.0 407' --count)" 0 "no challenge before the 483"
+# (The scenario fails on any other response, a 407 included.)
+expect_match "$(sipplog mf -q 'recv|SIP/2.0 4||0|first')" '^SIP/2.0 483 ' "response to Max-Forwards: 0"
 
 # ---- a loop back into pbxd -------------------------------------------------
-call_csv "$PBX_TMP/loop.csv" 1241 'Loop-caller-1' "8$PBX_SIP_PORT" "$(sip_free_port)" "0 8 101"
+call_csv "$PBX_TMP/loop.csv" 1241 'Loop-caller-1' "8$PBX_SIP_PORT" "$(free_port)" "0 8 101"
 sipp_bg loop - uac_fail -inf "$PBX_TMP/loop.csv"
 sipp_wait loop 10 || { sipp_bg_show loop; fail "caller scenario (loop)"; }
 code=$(sipp_final loop)

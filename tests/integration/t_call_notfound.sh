@@ -11,7 +11,7 @@ pbx_psql "DELETE FROM users WHERE extension = '1159'" >/dev/null
 n=0
 for dest in 1159 1152 77; do
 	n=$((n + 1))
-	call_csv "$PBX_TMP/a$n.csv" 1151 'Nf-caller-1' "$dest" "$(sip_free_port)" "0 8 101"
+	call_csv "$PBX_TMP/a$n.csv" 1151 'Nf-caller-1' "$dest" "$(free_port)" "0 8 101"
 	sipp_bg "c$n" - uac_fail -inf "$PBX_TMP/a$n.csv"
 	sipp_wait "c$n" 10 || { sipp_bg_show "c$n"; fail "caller scenario to $dest"; }
 	expect_eq "$(sipp_final "c$n")" 404 "final response for $dest"
