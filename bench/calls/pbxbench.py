@@ -160,9 +160,11 @@ class Meter:
         others = sum(a1[p] - self.a0[p] for p in a1
                      if p in self.a0 and p not in mine)
         res["others_cpu_pct"] = cpu_pct(others, wall)
-        # the whole machine (% of one core, 200 = both cores busy): with
+        # the whole machine (% of one core, 200 = both cores busy), with
         # the short-lived processes of other tenants (compilers, tests)
-        # that others_cpu_pct cannot see
+        # that others_cpu_pct cannot see. Kept in the jsonl as a noise
+        # marker only: on this VM /proc/stat can read below the sum of
+        # the per-process figures.
         res["box_cpu_pct"] = cpu_pct(b1 - self.b0, wall)
         return res
 

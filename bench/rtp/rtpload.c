@@ -4,9 +4,16 @@
  * G.711 RTP packets (20 ms) at 50 packets/s to pbxd's port, and receives
  * what pbxd relays to that port from the other side of the call. The
  * streams' send times are spread evenly over each 20 ms. Every packet
- * carries its sender's index and its send time (CLOCK_MONOTONIC) in the
- * payload, so the receiver counts loss per stream and the delay the relay
- * adds (send to receive, same clock). Reports one JSON line on stdout.
+ * carries its sender's index and its send time in the payload, so the
+ * receiver counts loss per stream and the delay the relay adds. Reports
+ * one JSON line on stdout.
+ *
+ * The delay (delay_us_*) runs from just before our send to the kernel's
+ * receive time stamp of the relayed packet (SO_TIMESTAMPNS): on loopback
+ * that stamp is taken inside pbxd's own sendto(), so the figure is the
+ * time the packet spent in pbxd's socket and relay, free of how late our
+ * receiving thread got the CPU. app_delay_us_* is to the moment our
+ * receiver read it (what a phone's jitter buffer would see here).
  *
  *   rtpload -f PAIRS [-d seconds] [-w warmup_s] [-i local_ip]
  *           [-a pbxd_ip] [-r pps] [-s sender_threads] [-R receiver_threads]
@@ -63,6 +70,7 @@
 #define MAGIC      0x52544c44u        /* "RTLD" */
 #define MAX_THR    16
 #define BATCH      64
+#define CTRL       64                 /* room for one SCM_TIMESTAMPNS */
 
 struct stream {
 	int fd;
@@ -93,7 +101,9 @@ struct rx {                               /* one receiver thread's figures */
 	pthread_t th;
 	unsigned idx;
 	uint64_t received, early, late, crossed, foreign, dup_or_bad;
-	uint32_t *hist;
+	uint32_t *hist;               /* through pbxd (kernel time stamps) */
+	uint32_t *hist_app;           /* to our receiving thread */
+	uint64_t no_stamp;            /* packets without a kernel stamp */
 	uint32_t *tmax;               /* -v: largest delay (us) per 100 ms */
 };
 static struct rx rxs[MAX_THR];
@@ -113,6 +123,31 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+/* The clock of the kernel's SO_TIMESTAMPNS stamps. */
+static uint64_t real_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+}
+
+/* The kernel's receive stamp in <mh>'s control data, or 0. */
+static uint64_t kernel_stamp(struct msghdr *mh)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c;
+	     c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_TIMESTAMPNS) {
+			struct timespec ts;
+
+			memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+			return (uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec;
+		}
+	}
+	return 0;
 }
 
 static void die(const char *what, int err)
@@ -175,7 +210,7 @@ static void read_pairs(void)
 static void open_streams(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
-	int rcvbuf = 256 * 1024;
+	int rcvbuf = 256 * 1024, one = 1;
 
 	if (inet_pton(AF_INET, opt.lip, &a.sin_addr) != 1)
 		die("local ip", EINVAL);
@@ -198,6 +233,8 @@ static void open_streams(void)
 				   sizeof(big));
 			setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
 				   sizeof(tv));
+			setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one,
+				   sizeof(one));
 			a.sin_port = 0;
 			if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
 				die("bind", errno);
@@ -222,6 +259,8 @@ static void open_streams(void)
 			die("socket", errno);
 		setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 			   sizeof(rcvbuf));
+		setsockopt(s->fd, SOL_SOCKET, SO_TIMESTAMPNS, &one,
+			   sizeof(one));
 		a.sin_port = htons((uint16_t)s->lport);
 		if (bind(s->fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 			fprintf(stderr, "rtpload: bind %s:%u: %s\n", opt.lip,
@@ -248,6 +287,9 @@ static void build(unsigned i, uint64_t now, uint8_t *buf)
 	put32(buf + RTP_HDR + 4, i);
 	put32(buf + RTP_HDR + 8, (uint32_t)(now >> 32));
 	put32(buf + RTP_HDR + 12, (uint32_t)now);
+	now = real_ns();
+	put32(buf + RTP_HDR + 16, (uint32_t)(now >> 32));
+	put32(buf + RTP_HDR + 20, (uint32_t)now);
 }
 
 static void send_one(struct tx *tx, unsigned i, uint64_t now)
@@ -370,13 +412,19 @@ static void *sender(void *arg)
 	return NULL;
 }
 
+static void add(uint32_t *hist, uint64_t d)
+{
+	hist[d > HIST_US ? HIST_US : d]++;
+}
+
 /* One packet <buf> of <n> octets arrived for stream <s> (NULL: not
- * known, -S with a source that is no pbxd port of PAIRS) at <now>.
+ * known, -S with a source that is no pbxd port of PAIRS), read at <now>
+ * (monotonic), stamped <kts> by the kernel (realtime; 0: no stamp).
  */
 static void packet(struct rx *rx, const struct stream *s,
-		   const uint8_t *buf, size_t n, uint64_t now)
+		   const uint8_t *buf, size_t n, uint64_t now, uint64_t kts)
 {
-	uint64_t t, d;
+	uint64_t t, tr, d, da;
 	unsigned from, hl;
 
 	if (n < RTP_HDR || (buf[0] & 0xc0) != 0x80) {
@@ -391,12 +439,13 @@ static void packet(struct rx *rx, const struct stream *s,
 		}
 		hl += 4 + 4u * ((unsigned)buf[hl + 2] << 8 | buf[hl + 3]);
 	}
-	if (n < hl + 16 || get32(buf + hl) != MAGIC) {
+	if (n < hl + 24 || get32(buf + hl) != MAGIC) {
 		rx->foreign++;             /* not ours (e.g. a prompt) */
 		return;
 	}
 	from = get32(buf + hl + 4);
 	t = (uint64_t)get32(buf + hl + 8) << 32 | get32(buf + hl + 12);
+	tr = (uint64_t)get32(buf + hl + 16) << 32 | get32(buf + hl + 20);
 	if (from >= nst) {
 		rx->dup_or_bad++;
 		return;
@@ -414,8 +463,15 @@ static void packet(struct rx *rx, const struct stream *s,
 	}
 	__atomic_add_fetch(&st[from].rcvd, 1, __ATOMIC_RELAXED);
 	rx->received++;
-	d = now > t ? (now - t) / 1000 : 0;
-	rx->hist[d > HIST_US ? HIST_US : d]++;
+	da = now > t ? (now - t) / 1000 : 0;
+	add(rx->hist_app, da);
+	if (kts) {
+		d = kts > tr ? (kts - tr) / 1000 : 0;
+	} else {
+		rx->no_stamp++;
+		d = da;
+	}
+	add(rx->hist, d);
 	if (rx->tmax) {
 		uint64_t w = (t - t_measure) / 100000000ull;
 
@@ -427,16 +483,32 @@ static void packet(struct rx *rx, const struct stream *s,
 static void receive(struct rx *rx, struct stream *s)
 {
 	uint8_t buf[2048];
+	union {
+		struct cmsghdr align;
+		char b[CTRL];
+	} ctrl;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
-	while ((n = recv(s->fd, buf, sizeof(buf), 0)) > 0)
-		packet(rx, s, buf, (size_t)n, now_ns());
+	for (;;) {
+		mh.msg_control = ctrl.b;
+		mh.msg_controllen = sizeof(ctrl.b);
+		n = recvmsg(s->fd, &mh, 0);
+		if (n <= 0)
+			break;
+		packet(rx, s, buf, (size_t)n, now_ns(), kernel_stamp(&mh));
+	}
 }
 
 /* -S: everything for this receiver's shared socket, in batches. */
 static void *receiver_shared(void *arg)
 {
 	static __thread uint8_t bufs[BATCH][2048];
+	static __thread union {
+		struct cmsghdr align;
+		char b[CTRL];
+	} ctrl[BATCH];
 	struct rx *rx = arg;
 	struct sockaddr_in src[BATCH];
 	struct iovec iov[BATCH];
@@ -460,6 +532,8 @@ static void *receiver_shared(void *arg)
 			mm[k].msg_hdr.msg_namelen = sizeof(src[k]);
 			mm[k].msg_hdr.msg_iov = &iov[k];
 			mm[k].msg_hdr.msg_iovlen = 1;
+			mm[k].msg_hdr.msg_control = ctrl[k].b;
+			mm[k].msg_hdr.msg_controllen = sizeof(ctrl[k].b);
 		}
 		do {
 			n = recvmmsg(fd, mm, BATCH, opt.poll_us ?
@@ -471,8 +545,11 @@ static void *receiver_shared(void *arg)
 				int i = by_rport[ntohs(src[k].sin_port)];
 
 				packet(rx, i ? &st[i - 1] : NULL, bufs[k],
-				       mm[k].msg_len, now);
+				       mm[k].msg_len, now,
+				       kernel_stamp(&mm[k].msg_hdr));
 				mm[k].msg_hdr.msg_namelen = sizeof(src[k]);
+				mm[k].msg_hdr.msg_controllen =
+					sizeof(ctrl[k].b);
 			}
 		} while (opt.poll_us && n == BATCH);
 	}
@@ -535,7 +612,10 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	static uint32_t hist[HIST_US + 1];
+	static uint32_t hist[HIST_US + 1], hist_app[HIST_US + 1];
+	uint64_t no_stamp = 0;
+	double sum_app = 0;
+	unsigned dmax_app = 0;
 	uint64_t sent = 0, received = 0, lost = 0, early = 0, late = 0;
 	uint64_t crossed = 0, foreign = 0, bad = 0, errors = 0, behind = 0;
 	unsigned dead = 0, lossy = 0, worst = 0;
@@ -582,7 +662,8 @@ int main(int argc, char **argv)
 		if (verbose && !(rxs[i].tmax = calloc(nwin, sizeof(uint32_t))))
 			die("calloc", ENOMEM);
 		rxs[i].hist = calloc(HIST_US + 1, sizeof(uint32_t));
-		if (!rxs[i].hist)
+		rxs[i].hist_app = calloc(HIST_US + 1, sizeof(uint32_t));
+		if (!rxs[i].hist || !rxs[i].hist_app)
 			die("calloc", ENOMEM);
 		pthread_create(&rxs[i].th, NULL,
 			       opt.shared ? receiver_shared : receiver,
@@ -611,9 +692,13 @@ int main(int argc, char **argv)
 		crossed += rxs[i].crossed;
 		foreign += rxs[i].foreign;
 		bad += rxs[i].dup_or_bad;
-		for (unsigned k = 0; k <= HIST_US; k++)
+		no_stamp += rxs[i].no_stamp;
+		for (unsigned k = 0; k <= HIST_US; k++) {
 			hist[k] += rxs[i].hist[k];
+			hist_app[k] += rxs[i].hist_app[k];
+		}
 		free(rxs[i].hist);
+		free(rxs[i].hist_app);
 	}
 	if (verbose) {
 		/* the largest delay of each 100 ms of send time, in ms: a
@@ -652,6 +737,9 @@ int main(int argc, char **argv)
 		sum += (double)hist[k] * k;
 		if (hist[k])
 			dmax = k;
+		sum_app += (double)hist_app[k] * k;
+		if (hist_app[k])
+			dmax_app = k;
 	}
 	secs = (double)opt.duration_s;
 	printf("{\"bench\": \"rtpload\", \"streams\": %u, \"pps\": %u, "
@@ -664,6 +752,9 @@ int main(int argc, char **argv)
 	       "\"delay_us_mean\": %.0f, \"delay_us_p50\": %u, "
 	       "\"delay_us_p90\": %u, \"delay_us_p99\": %u, "
 	       "\"delay_us_p999\": %u, \"delay_us_max\": %u, "
+	       "\"app_delay_us_mean\": %.0f, \"app_delay_us_p50\": %u, "
+	       "\"app_delay_us_p99\": %u, \"app_delay_us_max\": %u, "
+	       "\"no_kernel_stamp\": %llu, "
 	       "\"late\": %llu, \"crossed\": %llu, \"foreign\": %llu, "
 	       "\"bad\": %llu, \"send_errors\": %llu, "
 	       "\"sender_behind_max_us\": %llu, \"rtpload_cpu_pct\": %.1f}\n",
@@ -676,6 +767,9 @@ int main(int argc, char **argv)
 	       received ? sum / (double)received : 0.0,
 	       pct(hist, received, 0.50), pct(hist, received, 0.90),
 	       pct(hist, received, 0.99), pct(hist, received, 0.999), dmax,
+	       received ? sum_app / (double)received : 0.0,
+	       pct(hist_app, received, 0.50), pct(hist_app, received, 0.99),
+	       dmax_app, (unsigned long long)no_stamp,
 	       (unsigned long long)late, (unsigned long long)crossed,
 	       (unsigned long long)foreign, (unsigned long long)bad,
 	       (unsigned long long)errors,
