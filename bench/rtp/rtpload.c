@@ -35,7 +35,8 @@
  * local ports of PAIRS are then only what the SDP advertised. With -P,
  * the receivers do not sleep in the socket but wake every poll_us and
  * drain it: pbxd's sends then wake nobody (cheaper for both sides), and
- * each delay is measured up to poll_us late.
+ * app_delay_us_* is measured up to poll_us late (the kernel-stamped
+ * delay is not).
  *
  * -v prints to stderr the largest delay of every 100 ms of the measured
  * period (stalls, and whether they recur).
@@ -45,6 +46,9 @@
  * No dependency on pbxd's code: built by bench/rtp/GNUmakefile (target
  * rtpload) with the system compiler only.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE                       /* sendmmsg, recvmmsg */
+#endif
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>

@@ -81,7 +81,14 @@ static void watch(struct pbx_media_ep *ep, uint64_t now)
 	if (ep->watch_ns && !ep->timeout_sent) {
 		uint64_t from = ep->last_rx_ns > ep->watch_from_ns
 				? ep->last_rx_ns : ep->watch_from_ns;
-		unsigned ms = (unsigned)((now - from) / 1000000);
+		unsigned ms;
+
+		/* The loop may have (re)started the watch after this tick
+		 * took <now>: no silence yet, and no unsigned wrap-around.
+		 */
+		if (now <= from)
+			goto dtmf;
+		ms = (unsigned)((now - from) / 1000000);
 
 		/* A full queue: try again next tick, a call must not hang
 		 * because an event was lost.
@@ -90,6 +97,7 @@ static void watch(struct pbx_media_ep *ep, uint64_t now)
 			ep->timeout_sent = push_event(ep, PBX_MEDIA_EV_TIMEOUT,
 						      0, ms) == 0;
 	}
+ dtmf:
 	if (pbx_dtmf_rx_flush(&ep->dtmf, now, MEDIA_DTMF_IDLE_NS, &d))
 		push_event(ep, PBX_MEDIA_EV_DTMF, d.digit, d.duration_ms);
 }
