@@ -629,7 +629,6 @@ int pbx_calls_start(const struct pbx_cfg *cfg, struct pbx_location *loc,
 	pbx_calls.loc = loc;
 	pbx_calls.cdr = cdr;
 	pbx_calls.ring_timeout_s = cfg->call_ring_timeout;
-	pbx_calls.rtp_timeout_s = cfg->media_rtp_timeout;
 	pbx_calls.max_forwards = cfg->call_max_forwards;
 	err = pbx_strmap_alloc(&pbx_calls.live, NULL);
 	if (!err)

@@ -44,7 +44,6 @@ struct cleg {
 	unsigned q;                   /* q times 1000 */
 	unsigned group;               /* index of its q group */
 	int status;                   /* last response code */
-	bool started;                 /* its INVITE went out */
 	bool done;                    /* final response or cancelled */
 };
 
@@ -109,7 +108,6 @@ struct calls {
 	struct pbx_cdr_writer *cdr;   /* (borrowed) or NULL */
 	struct pbx_strmap *live;      /* id -> struct pbx_call (borrowed) */
 	unsigned ring_timeout_s;
-	unsigned rtp_timeout_s;
 	unsigned max_forwards;
 };
 extern struct calls pbx_calls;

@@ -364,7 +364,6 @@ static void start_branch(struct dial *d, struct cleg *cl)
 		pbx_cleg_media_close(cl);
 		return;
 	}
-	cl->started = true;
 	call->legs_alive++;
 	PBX_CINFO(call->sip_callid, "ringing %s (q=%u.%03u)", cl->uri,
 		  cl->q / 1000, cl->q % 1000);

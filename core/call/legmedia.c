@@ -95,6 +95,21 @@ static void note_hold(struct cleg *cl)
 	pbx_call_fire(cl->call, &ev);
 }
 
+/* The peer's SDP <m>, read and accepted, becomes the leg's media. */
+static int adopt(struct cleg *cl, const struct pbx_sdp_media *m)
+{
+	int err = pbx_cleg_media_open(cl);
+
+	if (err)
+		return err;
+	cl->peer = *m;
+	cl->has_peer = true;
+	err = apply_peer(cl);
+	if (!err)
+		note_hold(cl);
+	return err;
+}
+
 int pbx_cleg_take_offer(struct cleg *cl, const char *body, size_t len,
 			char *why, size_t whysz)
 {
@@ -111,15 +126,7 @@ int pbx_cleg_take_offer(struct cleg *cl, const char *body, size_t len,
 	 */
 	if (cur != PBX_CODEC_NONE)
 		(void)pbx_sdp_media_choose(&m, cur);
-	err = pbx_cleg_media_open(cl);
-	if (err)
-		return err;
-	cl->peer = m;
-	cl->has_peer = true;
-	err = apply_peer(cl);
-	if (!err)
-		note_hold(cl);
-	return err;
+	return adopt(cl, &m);
 }
 
 int pbx_cleg_take_answer(struct cleg *cl, const char *body, size_t len,
@@ -132,12 +139,7 @@ int pbx_cleg_take_answer(struct cleg *cl, const char *body, size_t len,
 				   whysz);
 	if (err)
 		return err;
-	cl->peer = m;
-	cl->has_peer = true;
-	err = apply_peer(cl);
-	if (!err)
-		note_hold(cl);
-	return err;
+	return adopt(cl, &m);
 }
 
 int pbx_cleg_make_offer(struct cleg *cl, enum pbx_codec first,

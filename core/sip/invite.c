@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
@@ -27,6 +26,7 @@
 #include "sip/invite.h"
 #include "sip/leg_int.h"
 #include "sip/registrar_int.h"
+#include "sip/sip_int.h"
 
 #define EXT_MAX 32
 #define HDRS_MAX 48
@@ -242,20 +242,6 @@ static void on_user(const struct pbx_user *user, int err, void *arg)
 	inv_free(in);
 }
 
-static void source_of(struct inv *in)
-{
-	su_addrinfo_t *ai = msg_addrinfo(in->msg);
-	const struct sockaddr *sa = ai ? (const void *)ai->ai_addr : NULL;
-
-	in->ip[0] = '\0';
-	if (sa && sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
-				     sa)->sin_addr, in->ip, sizeof(in->ip));
-	else if (sa && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
-				      (const void *)sa)->sin6_addr, in->ip,
-			  sizeof(in->ip));
-}
 
 /* The call id pbxd put on an INVITE it sent, if this one carries it. */
 static const char *loop_token(const sip_t *sip)
@@ -280,7 +266,7 @@ void pbx_invite_handle(struct pbx_registrar *reg, nua_t *nua,
 	const char *token;
 
 	in->callid = sip->sip_call_id ? sip->sip_call_id->i_id : NULL;
-	source_of(in);
+	pbx_sip_source(in->msg, in->ip, NULL, NULL);
 	/* RFC 3261 16.3 item 2 and 8.2.2.2: a request out of hops, or one
 	 * pbxd itself sent for a call still running here, goes no further.
 	 */

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
@@ -28,6 +27,7 @@
 #include "sip/authguard.h"
 #include "sip/registrar.h"
 #include "sip/registrar_int.h"
+#include "sip/sip_int.h"
 
 #define EXT_MAX 32
 /* Housekeeping tick: expired bindings and stale auth-failure counters. */
@@ -425,31 +425,6 @@ static void on_user(const struct pbx_user *user, int err, void *arg)
 	req_free(rq);
 }
 
-/* The real source (not the Via) is what reaches a phone behind NAT. */
-static void source_of(struct req *rq)
-{
-	su_addrinfo_t *ai = msg_addrinfo(rq->msg);
-	const struct sockaddr *sa = ai ? (const struct sockaddr *)ai->ai_addr :
-				    NULL;
-
-	rq->ip[0] = '\0';
-	rq->transport = "udp";
-	if (!sa)
-		return;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-
-		inet_ntop(AF_INET, &in->sin_addr, rq->ip, sizeof(rq->ip));
-		rq->port = ntohs(in->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &in6->sin6_addr, rq->ip, sizeof(rq->ip));
-		rq->port = ntohs(in6->sin6_port);
-	}
-	if (ai->ai_protocol == IPPROTO_TCP)
-		rq->transport = "tcp";
-}
 
 void pbx_registrar_handle(struct pbx_registrar *reg, nua_t *nua,
 			  nua_handle_t *nh, const sip_t *sip)
@@ -463,7 +438,10 @@ void pbx_registrar_handle(struct pbx_registrar *reg, nua_t *nua,
 	const url_t *to = sip->sip_to ? sip->sip_to->a_url : NULL;
 
 	rq->callid = sip->sip_call_id ? sip->sip_call_id->i_id : NULL;
-	source_of(rq);
+	/* The real source (not the Via) is what reaches a phone behind
+	 * NAT.
+	 */
+	pbx_sip_source(rq->msg, rq->ip, &rq->port, &rq->transport);
 	if (pbx_authguard_blocked(reg->guard, rq->ip, time(NULL))) {
 		respond(rq, 403, "Too many failed authentications",
 			TAG_END());

@@ -2,8 +2,17 @@
 #ifndef PBX_SIP_SIP_INT_H
 #define PBX_SIP_SIP_INT_H
 
+#include <arpa/inet.h>
+
+#include <sofia-sip/msg.h>
 #include <sofia-sip/su_wait.h>
 
 su_root_t *pbx_sip_root(void);
+
+/* The real source of request <msg>: address into <ip>, and (when not
+ * NULL) port and "udp" or "tcp". <ip> is "" when unknown.
+ */
+void pbx_sip_source(msg_t *msg, char ip[INET6_ADDRSTRLEN], unsigned *portp,
+		    const char **transportp);
 
 #endif

@@ -120,46 +120,7 @@ api_noauth() {
 # '.error.code', '.items|length' or '.'. Strings print raw, other values
 # as compact JSON, missing ones as "null".
 jq_get() {
-	python3 - "$1" "$2" <<'EOF'
-import json, re, sys
-src, flt = sys.argv[1], sys.argv[2].strip()
-try:
-    v = json.loads(src)
-except ValueError:
-    sys.stderr.write("jq_get: not JSON: %r\n" % src[:200])
-    print("null")
-    sys.exit(0)
-parts = [p.strip() for p in flt.split("|")]
-for i, part in enumerate(parts):
-    if part == "length":
-        v = len(v) if isinstance(v, (list, dict, str)) else 0
-        continue
-    if part == "keys":
-        v = sorted(v) if isinstance(v, dict) else None
-        continue
-    if part in (".", ""):
-        continue
-    for m in re.finditer(r'\.([A-Za-z_][A-Za-z0-9_-]*)|\[\s*(-?\d+)\s*\]'
-                         r'|\[\s*"([^"]*)"\s*\]|\.\[\s*(-?\d+)\s*\]', part):
-        key, idx, qkey, idx2 = m.groups()
-        if idx2 is not None:
-            idx = idx2
-        if key is not None or qkey is not None:
-            k = key if key is not None else qkey
-            v = v.get(k) if isinstance(v, dict) else None
-        else:
-            n = int(idx)
-            v = v[n] if isinstance(v, list) and -len(v) <= n < len(v) \
-                else None
-if v is None:
-    print("null")
-elif isinstance(v, str):
-    print(v)
-elif isinstance(v, bool):
-    print("true" if v else "false")
-else:
-    print(json.dumps(v, separators=(",", ":")))
-EOF
+	_jq raw "$1" "$2"
 }
 
 # ---- database ----------------------------------------------------------
@@ -654,15 +615,23 @@ pbx_dialplan() {
 }
 
 # jq_multi JSON FILTER...: jq_get for several filters with one python run,
-# one line each (use: mapfile -t V < <(jq_multi "$J" .a .b)).
+# one line each (use: mapfile -t V < <(jq_multi "$J" .a .b)); newlines in
+# strings become spaces so each value stays on its line.
 jq_multi() {
+	_jq line "$@"
+}
+
+# _jq raw|line JSON FILTER...: the one JSON path reader behind jq_get and
+# jq_multi. Filters are paths such as '.items[0].extension', '.error.code',
+# '.items|length', '.a|keys' or '.'.
+_jq() {
 	python3 - "$@" <<'PYEOF'
 import json, re, sys
-src, flts = sys.argv[1], sys.argv[2:]
+mode, src, flts = sys.argv[1], sys.argv[2], sys.argv[3:]
 try:
     root = json.loads(src)
 except ValueError:
-    sys.stderr.write("jq_multi: not JSON: %r\n" % src[:200])
+    sys.stderr.write("jq: not JSON: %r\n" % src[:200])
     root = None
 def get(v, flt):
     for part in [p.strip() for p in flt.strip().split("|")]:
@@ -692,7 +661,7 @@ for f in flts:
     if v is None:
         print("null")
     elif isinstance(v, str):
-        print(v.replace("\n", " "))
+        print(v if mode == "raw" else v.replace("\n", " "))
     elif isinstance(v, bool):
         print("true" if v else "false")
     else:
