@@ -361,6 +361,9 @@ void pbx_call_caller_event(struct pbx_leg *leg, const struct pbx_leg_ev *ev,
 	case PBX_LEG_EV_REINVITE:
 		pbx_cleg_reinvite(a, ev);
 		return;
+	case PBX_LEG_EV_DTMF:
+		pbx_call_digit(a, ev->digit, "SIP INFO");
+		return;
 	case PBX_LEG_EV_GONE:
 		a->sig = NULL;
 		a->ended = true;
@@ -575,22 +578,33 @@ void pbx_call_incoming(struct pbx_leg *leg, const struct pbx_call_intake *in)
 
 /* ---- Engine ---- */
 
+void pbx_call_digit(struct cleg *cl, char digit, const char *how)
+{
+	struct pbx_call *call = cl->call;
+	struct pbx_call_event_info ce = { .type = PBX_CALL_EV_DTMF,
+					  .digit = digit,
+					  .from_caller = cl == call->a };
+
+	if (call->state == CALL_ENDING)
+		return;
+	PBX_CINFO(call->sip_callid, "digit %c from the %s (%s)", digit,
+		  ce.from_caller ? "caller" : "callee", how);
+	pbx_call_fire(call, &ce);
+}
+
 static void on_media(const struct pbx_media_ev *ev, void *arg)
 {
 	struct cleg *cl = ev->owner;
 	struct pbx_call *call = cl ? cl->call : NULL;
-	struct pbx_call_event_info ce = { .type = PBX_CALL_EV_DTMF };
+	char how[32];
 
 	if (!call || call->state == CALL_ENDING)
 		return;
 	switch (ev->type) {
 	case PBX_MEDIA_EV_DTMF:
-		ce.digit = ev->digit;
-		ce.from_caller = cl == call->a;
-		PBX_CINFO(call->sip_callid, "digit %c from the %s (%u ms)",
-			  ev->digit, ce.from_caller ? "caller" : "callee",
-			  ev->duration_ms);
-		pbx_call_fire(call, &ce);
+		snprintf(how, sizeof(how), "RFC 4733, %u ms",
+			 ev->duration_ms);
+		pbx_call_digit(cl, ev->digit, how);
 		return;
 	case PBX_MEDIA_EV_TIMEOUT:
 		PBX_CWARN(call->sip_callid, "no RTP from the %s for %u ms: "

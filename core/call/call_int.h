@@ -205,6 +205,11 @@ void pbx_cleg_clear(struct cleg *cl);
  */
 void pbx_cleg_reinvite(struct cleg *cl, const struct pbx_leg_ev *ev);
 
+/* A keypress from <cl>'s party (<how>: for the log) to the call's
+ * DTMF hooks.
+ */
+void pbx_call_digit(struct cleg *cl, char digit, const char *how);
+
 /* The ACK of a 2xx that carried our offer holds the answer. */
 void pbx_cleg_ack(struct cleg *cl, const struct pbx_leg_ev *ev);
 

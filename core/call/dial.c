@@ -548,6 +548,8 @@ static void branch_event(struct pbx_leg *leg, const struct pbx_leg_ev *ev,
 		return;
 	if (ev->type == PBX_LEG_EV_REINVITE)
 		pbx_cleg_reinvite(cl, ev);
+	else if (ev->type == PBX_LEG_EV_DTMF)
+		pbx_call_digit(cl, ev->digit, "SIP INFO");
 	else if (ev->type == PBX_LEG_EV_BYE)
 		pbx_dial_bridge_ended(call);
 }

@@ -179,13 +179,26 @@ int pbx_cleg_make_answer(struct cleg *cl, const char *offer, size_t len,
 				   pbx_media_ep_port(cl->ep), sdpp);
 }
 
-/* ---- Re-INVITEs (RFC 3261 14.2) ---- */
+/* ---- Re-INVITEs and UPDATEs (RFC 3261 14.2, RFC 3311 5.2) ---- */
 
 void pbx_cleg_reinvite(struct cleg *cl, const struct pbx_leg_ev *ev)
 {
 	char why[160] = "", *sdp = NULL;
 	int err;
 
+	/* nua has already refused an overlapping INVITE; an UPDATE's
+	 * offer is ours to check: glare with the offer in our 2xx, or an
+	 * offer while the INVITE's own offer is still unanswered (no
+	 * reliable provisionals here: until our 2xx).
+	 */
+	if (ev->update && cl->offer_in_ack) {
+		pbx_leg_reanswer(cl->sig, 491, NULL);
+		return;
+	}
+	if (ev->update && !cl->answered) {
+		pbx_leg_reanswer(cl->sig, 500, NULL);
+		return;
+	}
 	if (!ev->body) {
 		/* No offer (a refresh, or a peer asking for ours): offer
 		 * what we have; the answer comes in the ACK.
@@ -207,7 +220,8 @@ void pbx_cleg_reinvite(struct cleg *cl, const struct pbx_leg_ev *ev)
 	 */
 	err = pbx_cleg_take_offer(cl, ev->body, ev->len, why, sizeof(why));
 	if (err == ENOTSUP || err == EBADMSG || err == EMSGSIZE) {
-		PBX_CINFO(cl->call->sip_callid, "re-INVITE refused: %s", why);
+		PBX_CINFO(cl->call->sip_callid, "%s refused: %s",
+			  ev->update ? "UPDATE" : "re-INVITE", why);
 		pbx_leg_reanswer(cl->sig, 488, NULL);
 		return;
 	}

@@ -33,7 +33,8 @@ struct pbx_leg {
 	bool final_sent;              /* inbound: final response sent */
 	bool answered;                /* a 2xx sent (inbound) or seen */
 	bool ending;                  /* pbx_leg_end() was called */
-	bool in_reinvite;             /* a re-INVITE is being reported */
+	bool in_offer;                /* an in-dialog offer is being
+				       * reported (PBX_LEG_EV_REINVITE) */
 	bool reanswered;              /* ... and was answered */
 	struct pbx_timer *grace;      /* frees a leg whose end never came */
 };
@@ -87,6 +88,18 @@ static void on_grace(void *arg)
 	leg_gone(leg);
 }
 
+/* The SDP body of <sip>, if it has one. */
+static bool sip_body(const sip_t *sip, const char **body, size_t *len)
+{
+	if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len ||
+	    (sip->sip_content_type && sip->sip_content_type->c_type &&
+	     strcasecmp(sip->sip_content_type->c_type, "application/sdp")))
+		return false;
+	*body = sip->sip_payload->pl_data;
+	*len = sip->sip_payload->pl_len;
+	return true;
+}
+
 static void emit(struct pbx_leg *leg, enum pbx_leg_ev_type type, int code,
 		 const sip_t *sip)
 {
@@ -94,12 +107,7 @@ static void emit(struct pbx_leg *leg, enum pbx_leg_ev_type type, int code,
 
 	if (leg->ending || !leg->h)
 		return;
-	if (sip && sip->sip_payload && sip->sip_payload->pl_len &&
-	    (!sip->sip_content_type || !sip->sip_content_type->c_type ||
-	     !strcasecmp(sip->sip_content_type->c_type, "application/sdp"))) {
-		ev.body = sip->sip_payload->pl_data;
-		ev.len = sip->sip_payload->pl_len;
-	}
+	sip_body(sip, &ev.body, &ev.len);
 	leg->h(leg, &ev, leg->owner);
 }
 
@@ -157,7 +165,7 @@ int pbx_leg_respond(struct pbx_leg *leg, int code, const char *sdp,
 
 void pbx_leg_reanswer(struct pbx_leg *leg, int code, const char *sdp)
 {
-	if (!leg || !leg->in_reinvite || leg->reanswered)
+	if (!leg || !leg->in_offer || leg->reanswered)
 		return;
 	leg->reanswered = true;
 	nua_respond(leg->nh, code, NULL, NUTAG_WITH_THIS(lg.nua),
@@ -305,17 +313,100 @@ static void on_response(struct pbx_leg *leg, int status, const sip_t *sip)
 		emit(leg, PBX_LEG_EV_FAILED, status, sip);
 }
 
-static void on_reinvite(struct pbx_leg *leg, int status, const sip_t *sip)
+/* An in-dialog INVITE, or an UPDATE with an offer (RFC 3311): the owner
+ * answers it while it is reported. nua has already refused an INVITE
+ * that overlaps an unanswered or un-ACKed one (500 with Retry-After).
+ */
+static void on_offer(struct pbx_leg *leg, bool update, const sip_t *sip)
 {
-	if (status >= 200)
-		return;
-	leg->in_reinvite = true;
+	struct pbx_leg_ev ev = { .type = PBX_LEG_EV_REINVITE,
+				 .update = update };
+
+	leg->in_offer = true;
 	leg->reanswered = false;
-	emit(leg, PBX_LEG_EV_REINVITE, 0, sip);
+	if (!leg->ending && leg->h) {
+		sip_body(sip, &ev.body, &ev.len);
+		leg->h(leg, &ev, leg->owner);
+	}
 	/* Whoever forgot to answer, the peer must hear something. */
 	if (!leg->reanswered)
 		pbx_leg_reanswer(leg, leg->ending ? 481 : 500, NULL);
-	leg->in_reinvite = false;
+	leg->in_offer = false;
+}
+
+/* UPDATE (RFC 3311): a session refresh without a body is ours to answer
+ * (nua adds the Session-Expires); an offer goes to the owner.
+ */
+static void on_update(struct pbx_leg *leg, nua_handle_t *nh,
+		      const sip_t *sip)
+{
+	const char *body = NULL;
+	size_t len = 0;
+
+	if (sip_body(sip, &body, &len)) {
+		on_offer(leg, true, sip);
+		return;
+	}
+	if (sip && sip->sip_payload && sip->sip_payload->pl_len) {
+		nua_respond(nh, SIP_415_UNSUPPORTED_MEDIA, NUTAG_WITH_THIS(lg.nua),
+			    SIPTAG_ACCEPT_STR("application/sdp"), TAG_END());
+		return;
+	}
+	nua_respond(nh, leg->ending ? 481 : 200, NULL,
+		    NUTAG_WITH_THIS(lg.nua), TAG_END());
+}
+
+/* The digit of a legacy SIP INFO keypress: the "Signal=" line of
+ * application/dtmf-relay, or the body of application/dtmf. Signals 10
+ * and 11 are '*' and '#' (as some phones send them). 0: none.
+ */
+static char info_digit(const sip_t *sip)
+{
+	char buf[256], *v = NULL;
+	const char *t;
+	size_t n;
+
+	if (!sip || !sip->sip_content_type || !sip->sip_payload ||
+	    !(t = sip->sip_content_type->c_type))
+		return 0;
+	n = sip->sip_payload->pl_len < sizeof(buf) - 1 ?
+	    sip->sip_payload->pl_len : sizeof(buf) - 1;
+	memcpy(buf, sip->sip_payload->pl_data, n);
+	buf[n] = '\0';
+	if (!strcasecmp(t, "application/dtmf")) {
+		v = buf;
+	} else if (!strcasecmp(t, "application/dtmf-relay")) {
+		for (char *line = buf; line && !v; line = strchr(line, '\n')) {
+			line += strspn(line, "\r\n \t");
+			if (!strncasecmp(line, "signal", 6)) {
+				line += 6 + strspn(line + 6, " \t");
+				if (*line == '=')
+					v = line + 1;
+			}
+		}
+	}
+	if (!v)
+		return 0;
+	v += strspn(v, " \t");
+	if (v[0] == '1' && (v[1] == '0' || v[1] == '1'))
+		return v[1] == '0' ? '*' : '#';
+	if (*v && strchr("0123456789*#ABCDabcd", *v))
+		return (char)(*v >= 'a' ? *v - ('a' - 'A') : *v);
+	return 0;
+}
+
+/* INFO inside the dialog (RFC 6086, legacy use without Info-Package):
+ * always 200; a keypress is reported to the owner.
+ */
+static void on_info(struct pbx_leg *leg, nua_handle_t *nh, const sip_t *sip)
+{
+	struct pbx_leg_ev ev = { .type = PBX_LEG_EV_DTMF };
+
+	nua_respond(nh, leg->ending ? 481 : 200, NULL,
+		    NUTAG_WITH_THIS(lg.nua), TAG_END());
+	ev.digit = info_digit(sip);
+	if (ev.digit && !leg->ending && leg->h)
+		leg->h(leg, &ev, leg->owner);
 }
 
 void pbx_leg_on_event(nua_event_t ev, int status, nua_handle_t *nh,
@@ -328,7 +419,16 @@ void pbx_leg_on_event(nua_event_t ev, int status, nua_handle_t *nh,
 		on_response(leg, status, sip);
 		return;
 	case nua_i_invite:
-		on_reinvite(leg, status, sip);
+		if (status < 200)
+			on_offer(leg, false, sip);
+		return;
+	case nua_i_update:
+		if (status < 200)
+			on_update(leg, nh, sip);
+		return;
+	case nua_i_info:
+		if (status < 200)
+			on_info(leg, nh, sip);
 		return;
 	case nua_i_ack:
 		emit(leg, PBX_LEG_EV_ACK, 0, sip);
@@ -339,6 +439,17 @@ void pbx_leg_on_event(nua_event_t ev, int status, nua_handle_t *nh,
 	case nua_i_bye:
 		emit(leg, PBX_LEG_EV_BYE, 0, sip);
 		leg->ending = true;
+		return;
+	case nua_r_bye:
+		/* A BYE nobody asked nua for: the peer let the session
+		 * expire (RFC 4028 10). Reported when it is answered.
+		 */
+		if (!leg->ending && leg->answered) {
+			PBX_CINFO(leg->callid, "leg %s: session expired, "
+				  "not refreshed", leg->uri ? leg->uri : "?");
+			emit(leg, PBX_LEG_EV_BYE, 408, NULL);
+			leg->ending = true;
+		}
 		return;
 	case nua_i_options:
 		if (status < 200)

@@ -22,8 +22,10 @@ enum pbx_leg_ev_type {
 	PBX_LEG_EV_BYE,           /* the peer hung up (or its session
 				   * timer expired: code 408) */
 	PBX_LEG_EV_REINVITE,      /* an in-dialog INVITE (body: offer, or
-				   * none): answer with pbx_leg_reanswer()
+				   * none) or UPDATE (update set, body:
+				   * offer): answer with pbx_leg_reanswer()
 				   * before the handler returns */
+	PBX_LEG_EV_DTMF,          /* a keypress sent as SIP INFO (digit) */
 	PBX_LEG_EV_GONE,          /* the dialog is over and the leg freed:
 				   * the last event, no call on <leg> after */
 };
@@ -33,6 +35,8 @@ struct pbx_leg_ev {
 	int code;                 /* SIP status where there is one */
 	const char *body;         /* (borrowed) SDP, or NULL */
 	size_t len;
+	bool update;              /* REINVITE: the offer came in an UPDATE */
+	char digit;               /* DTMF: '0'-'9', '*', '#', 'A'-'D' */
 };
 
 typedef void (pbx_leg_event_h)(struct pbx_leg *leg,
@@ -57,15 +61,17 @@ int pbx_leg_invite(struct pbx_leg **legp, const struct pbx_leg_invite *inv,
 		   pbx_leg_event_h *h, void *owner);
 
 /* Respond to the inbound leg's INVITE: 18x or 2xx with our SDP <sdp>
- * (or none), or a final error. <reason>: a Warning/Reason text or NULL;
- * <retry_after> > 0 adds Retry-After. After a 2xx the leg waits for
+ * (or none), or a final error. <reason>: a Warning text or NULL.
+ * After a 2xx the leg waits for
  * the ACK (PBX_LEG_EV_ACK). Returns 0, EALREADY when a final response
  * was already sent.
  */
 int pbx_leg_respond(struct pbx_leg *leg, int code, const char *sdp,
 		    const char *reason);
 
-/* Answer the in-dialog INVITE being reported (PBX_LEG_EV_REINVITE). */
+/* Answer the in-dialog offer being reported (PBX_LEG_EV_REINVITE):
+ * 2xx with <sdp>, or an error (500 gets Retry-After).
+ */
 void pbx_leg_reanswer(struct pbx_leg *leg, int code, const char *sdp);
 
 /* End the leg however its state requires: CANCEL an outbound INVITE

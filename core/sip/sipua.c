@@ -57,7 +57,12 @@ static void answer_options(nua_t *nua, nua_handle_t *nh)
 static void refuse(nua_t *nua, nua_handle_t *nh, int status,
 		   const sip_t *sip)
 {
-	if (status < 200) {
+	/* INFO belongs to a dialog (RFC 6086 4.2.2). */
+	if (status < 200 && sip && sip->sip_request &&
+	    sip->sip_request->rq_method == sip_method_info) {
+		nua_respond(nh, SIP_481_NO_TRANSACTION, NUTAG_WITH_THIS(nua),
+			    TAG_END());
+	} else if (status < 200) {
 		PBX_LOG(PBX_LOG_INFO, callid_of(sip), "%s not served: 501",
 			sip && sip->sip_request ?
 			sip->sip_request->rq_method_name : "request");
@@ -150,6 +155,11 @@ int pbx_sipua_start(const struct pbx_cfg *cfg, struct pbx_registrar *reg)
 		SIPTAG_ALLOW_STR(ALLOW),
 		NUTAG_APPL_METHOD("REGISTER"),
 		NUTAG_APPL_METHOD("OPTIONS"),
+		/* In-dialog: UPDATE may carry an offer only the call can
+		 * answer, INFO a keypress (sip/leg.c).
+		 */
+		NUTAG_APPL_METHOD("UPDATE"),
+		NUTAG_APPL_METHOD("INFO"),
 		SIPTAG_SUPPORTED_STR(SUPPORTED),
 		/* A B2BUA relays SDP; Sofia's own offer/answer stays off. */
 		NUTAG_MEDIA_ENABLE(0),

@@ -334,7 +334,8 @@ trap pbx_cleanup EXIT
 #           from that port, where pbxd will send its INVITEs) for 300 s
 # sipp_bg NAME PORT|- SCENARIO [ARGS...]: sipp in the background (as
 #           sipp_run; PORT "-" picks one); files $PBX_TMP/NAME.{msg,err,out,log}
-#           and the port in SIPP_BG_PORT[NAME]; waits until its port is bound
+#           and the port in SIPP_BG_PORT[NAME]; waits until its port is bound;
+#           SIPP_BG_TIMEOUT: seconds the scenario may last (default 25)
 # sipp_wait NAME [SECONDS]: its exit status (124: killed after SECONDS,
 #           default 25); sipp_bg_show NAME: its output for a failure message
 # sipp_msgs NAME: its messages, one line each (tests/integration/sipplog.py)
@@ -431,12 +432,14 @@ sipp_bg() {
 		at_exit calls_hangup_all
 	fi
 	local -a args=(-sf "$scen" -i 127.0.0.1 -p "$port" -mp "$mport"
-		-t u1 -nostdin -timeout 25s -timeout_error -max_recv_loops 1000
+		-t u1 -nostdin -timeout "${SIPP_BG_TIMEOUT:-25}s" -timeout_error
+		-max_recv_loops 1000
 		-trace_msg -message_file "$PBX_TMP/$name.msg"
 		-trace_err -error_file "$PBX_TMP/$name.err"
 		-trace_logs -log_file "$PBX_TMP/$name.log"
 		-s "${SIPP_SERVICE:-pbx}" -auth_uri pbx.local -m 1)
-	(cd "$PBX_TMP" && exec timeout 60 sipp "$PBX_SIP_HOST:$PBX_SIP_PORT" \
+	(cd "$PBX_TMP" && exec timeout $((${SIPP_BG_TIMEOUT:-25} + 35)) \
+		sipp "$PBX_SIP_HOST:$PBX_SIP_PORT" \
 		"${args[@]}" "$@" >"$PBX_TMP/$name.out" 2>&1) &
 	SIPP_BG_PID[$name]=$!
 	at_exit "_kill_child ${SIPP_BG_PID[$name]}"
