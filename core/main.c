@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -231,6 +232,47 @@ static int watch_signals(void)
 
 /* ---- Start-up and shutdown ---- */
 
+/* Each anchored call holds 4 sockets (an RTP/RTCP pair per leg): raise
+ * the soft descriptor limit to the hard one and say how many calls fit,
+ * so that "Too many open files" under load is not a surprise.
+ */
+#define FDS_PER_CALL 4
+#define FDS_RESERVED 512          /* SIP, REST, database, logs, modules */
+
+static void raise_fd_limit(const struct pbx_cfg *cfg)
+{
+	unsigned long by_ports = (cfg->media_port_max - cfg->media_port_min +
+				  1) / FDS_PER_CALL;
+	unsigned long by_fds;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl)) {
+			PBX_WARN("cannot raise the open files limit from %llu:"
+				 " %s", (unsigned long long)was,
+				 strerror(errno));
+			rl.rlim_cur = was;
+		}
+	}
+	by_fds = rl.rlim_cur > FDS_RESERVED ?
+		 (rl.rlim_cur - FDS_RESERVED) / FDS_PER_CALL : 0;
+	if (by_fds < by_ports)
+		PBX_WARN("open files limit %llu: room for about %lu calls "
+			 "(the RTP ports allow %lu); raise LimitNOFILE / "
+			 "ulimit -n", (unsigned long long)rl.rlim_cur,
+			 by_fds, by_ports);
+	else
+		PBX_INFO("room for %lu calls (RTP ports %u-%u; open files "
+			 "limit %llu)", by_ports, cfg->media_port_min,
+			 cfg->media_port_max,
+			 (unsigned long long)rl.rlim_cur);
+}
+
 static int start(void)
 {
 	static const char *const channels[] = {
@@ -243,6 +285,7 @@ static int start(void)
 
 	if (cfg->db_migrate && cmd_migrate(cfg, false))
 		return EIO;
+	raise_fd_limit(cfg);
 	e = pbx_sip_loop_init();
 	if (!e)
 		e = pbx_loop_mailbox_open();
