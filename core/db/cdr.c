@@ -1,7 +1,7 @@
 /* db/cdr.c - the CDR writer (see cdr.h). Records are serialised to one
- * JSON line on submit; that line is both the spool format and the input
- * of the batch INSERT (jsonb_to_recordset), so spooling and replaying
- * never convert anything. Three threads take part:
+ * JSON line on submit (cdr_format.c); that line is both the spool format
+ * and the input of the batch INSERT (jsonb_to_recordset), so spooling
+ * and replaying never convert anything. Three threads take part:
  *  - the loop queues records, batches them to a db worker and decides
  *    between the database and the spool (the "spooling" state);
  *  - db workers insert batches and replay spool files;
@@ -23,14 +23,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
 #include <libpq-fe.h>
 
 #include <pbx/log.h>
 #include <pbx/loop.h>
 
 #include "db/cdr.h"
+#include "db/cdr_format.h"
 #include "db/db.h"
+#include "util/fifo.h"
 
 #define BATCH_MAX       200   /* rows per INSERT statement */
 #define REPLAY_AGAIN_MS 100   /* spool grew during a replay: go again */
@@ -39,7 +40,6 @@
  * worker (and with it the registrar's writes) for minutes.
  */
 #define REPLAY_JOB_ROWS 5000
-#define SPOOL_VERSION   1     /* "v" of a spool line */
 
 /* What the insert job made of a record. */
 enum fate {
@@ -66,14 +66,10 @@ struct recq {
  * rejected file; comes back to the loop with <err>.
  */
 struct sjob {
-	struct sjob *next;
+	struct pbx_fifo_le le;
 	bool reject;
 	struct recq recs;
 	int err;
-};
-
-struct sjobq {
-	struct sjob *head, *tail;
 };
 
 struct pbx_cdr_writer {
@@ -105,8 +101,8 @@ struct pbx_cdr_writer {
 	bool thread_started;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;      /* a job was queued, or stopping */
-	struct sjobq sq;          /* to the spool thread */
-	struct sjobq sd;          /* back to the loop */
+	struct pbx_fifo sq;       /* of struct sjob: to the spool thread */
+	struct pbx_fifo sd;       /* of struct sjob: back to the loop */
 	bool stop;
 	int efd;                  /* eventfd: jobs in <sd> */
 	struct pbx_loop_watch *watch;
@@ -125,344 +121,6 @@ struct pbx_cdr_writer {
 	size_t rf_dups;
 	size_t rf_rejected;
 };
-
-/* ---- Record format ---- */
-
-/* Length of the well-formed UTF-8 sequence starting at <p> (<len> bytes
- * available), or 0 if it is not one.
- */
-static size_t utf8_seq(const unsigned char *p, size_t len)
-{
-	unsigned c = p[0], cp;
-	size_t n, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;         /* continuation byte, C0/C1, F5..FF */
-	}
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-bool pbx_cdr_utf8_is_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0;
-
-	if (!s)
-		return false;
-	while (i < len) {
-		size_t n = utf8_seq(p + i, len - i);
-
-		if (!n)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
-/* <s> as a JSON string, every byte of an ill-formed sequence replaced by
- * U+FFFD: a phone's display name may be Latin-1, and one such byte must
- * not cost the whole record (jansson and jsonb refuse invalid UTF-8).
- * JSON null for NULL; NULL only when out of memory.
- */
-static json_t *jstr(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len, i = 0, o = 0;
-	json_t *j;
-	char *buf;
-
-	if (!s)
-		return json_null();
-	len = strlen(s);
-	if (pbx_cdr_utf8_is_valid(s, len))
-		return json_stringn(s, len);
-	buf = malloc(len * 3 + 1);
-	if (!buf)
-		return NULL;
-	while (i < len) {
-		size_t n = utf8_seq(p + i, len - i);
-
-		if (n) {
-			memcpy(buf + o, s + i, n);
-			o += n;
-			i += n;
-		} else {
-			memcpy(buf + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		}
-	}
-	j = json_stringn(buf, o);
-	free(buf);
-	return j;
-}
-
-static const char *const dispositions[] = {
-	"answered", "busy", "noanswer", "unavailable", "failed", "cancelled",
-	NULL
-};
-static const char *const sides[] = { "caller", "callee", "pbx", NULL };
-
-static bool in_list(const char *s, const char *const *list)
-{
-	for (; s && *list; list++) {
-		if (!strcmp(s, *list))
-			return true;
-	}
-	return false;
-}
-
-bool pbx_cdr_disposition_is_valid(const char *s)
-{
-	return in_list(s, dispositions);
-}
-
-bool pbx_cdr_hangup_side_is_valid(const char *s)
-{
-	return in_list(s, sides);
-}
-
-static bool uuid_is_valid(const char *id)
-{
-	for (size_t i = 0; i < PBX_CDR_ID_LEN; i++) {
-		char c = id[i];
-
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (c != '-')
-				return false;
-		} else if (!((c >= '0' && c <= '9') ||
-			     (c >= 'a' && c <= 'f') ||
-			     (c >= 'A' && c <= 'F'))) {
-			return false;
-		}
-	}
-	return id[PBX_CDR_ID_LEN] == '\0';
-}
-
-/* Days from 1970-01-01 to the proleptic Gregorian <y>-<m>-<d>
- * (H. Hinnant's days_from_civil), independent of time_t and TZ.
- */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static unsigned month_days(int y, int m)
-{
-	static const unsigned char mdays[] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-	};
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-
-	return mdays[m - 1] + (m == 2 && leap);
-}
-
-int pbx_cdr_time_format(int64_t us, char *buf, size_t size)
-{
-	int64_t secs = us / 1000000, frac = us % 1000000;
-	struct tm tm;
-	time_t t;
-	int n;
-
-	if (!buf)
-		return EINVAL;
-	if (frac < 0) {
-		frac += 1000000;
-		secs--;
-	}
-	t = (time_t)secs;
-	if (!gmtime_r(&t, &tm) || tm.tm_year < 1 - 1900 ||
-	    tm.tm_year > 9999 - 1900)
-		return EINVAL;
-	n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		     tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
-	return n > 0 && (size_t)n < size ? 0 : EINVAL;
-}
-
-/* Read exactly <n> decimal digits at <*pp> into <*v>. */
-static bool digits(const char **pp, int n, int *v)
-{
-	const char *p = *pp;
-
-	*v = 0;
-	for (int i = 0; i < n; i++, p++) {
-		if (*p < '0' || *p > '9')
-			return false;
-		*v = *v * 10 + (*p - '0');
-	}
-	*pp = p;
-	return true;
-}
-
-int pbx_cdr_time_parse(const char *s, int64_t *usp)
-{
-	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0, nfrac = 0;
-	int64_t frac = 0, t;
-	const char *p = s;
-
-	if (!s || !usp)
-		return EINVAL;
-	if (!digits(&p, 4, &y) || *p++ != '-' || !digits(&p, 2, &mo) ||
-	    *p++ != '-' || !digits(&p, 2, &d))
-		return EINVAL;
-	if (*p != 'T' && *p != 't' && *p != ' ')
-		return EINVAL;
-	p++;
-	if (!digits(&p, 2, &h) || *p++ != ':' || !digits(&p, 2, &mi) ||
-	    *p++ != ':' || !digits(&p, 2, &sec))
-		return EINVAL;
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return EINVAL;
-		for (; *p >= '0' && *p <= '9'; p++) {
-			if (nfrac < 6) {
-				frac = frac * 10 + (*p - '0');
-				nfrac++;
-			}
-		}
-		for (; nfrac < 6; nfrac++)
-			frac *= 10;
-	}
-	if (*p == 'Z' || *p == 'z') {
-		p++;
-	} else if (*p == '+' || *p == '-') {
-		sign = *p++ == '-' ? -1 : 1;
-		if (!digits(&p, 2, &oh) || *p++ != ':' ||
-		    !digits(&p, 2, &om) || oh > 23 || om > 59)
-			return EINVAL;
-	} else {
-		return EINVAL;
-	}
-	/* RFC 3339 5.6 allows second 60 (a leap second); like PostgreSQL
-	 * we count it as the first second of the next minute.
-	 */
-	if (*p || y < 1 || mo < 1 || mo > 12 || d < 1 ||
-	    (unsigned)d > month_days(y, mo) || h > 23 || mi > 59 || sec > 60)
-		return EINVAL;
-	t = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
-	    h * 3600 + mi * 60 + sec - sign * (oh * 3600 + om * 60);
-	*usp = t * 1000000 + frac;
-	return 0;
-}
-
-/* The legs as a JSON array; NULL when out of memory. */
-static json_t *legs_json(const struct pbx_cdr *cdr)
-{
-	json_t *legs = json_array();
-
-	for (size_t i = 0; legs && i < cdr->nlegs; i++) {
-		const struct pbx_cdr_leg *l = &cdr->legs[i];
-		json_t *o = json_pack("{s:o, s:o, s:i, s:b}",
-				      "target", jstr(l->target),
-				      "uri", jstr(l->uri),
-				      "status", l->status,
-				      "answered", l->answered);
-
-		if (json_array_append_new(legs, o)) {
-			json_decref(legs);
-			legs = NULL;
-		}
-	}
-	return legs;
-}
-
-int pbx_cdr_to_json(const struct pbx_cdr *cdr, const char *node,
-		    char **linep)
-{
-	char start[PBX_CDR_TIME_LEN], answer[PBX_CDR_TIME_LEN];
-	char end[PBX_CDR_TIME_LEN], id[PBX_CDR_ID_LEN + 1];
-	int64_t s, a, e;
-	json_t *o;
-	char *line;
-
-	if (!cdr || !node || !linep || !uuid_is_valid(cdr->call_id) ||
-	    !pbx_cdr_disposition_is_valid(cdr->disposition) ||
-	    !pbx_cdr_hangup_side_is_valid(cdr->hangup_side) ||
-	    cdr->start_us <= 0 || cdr->end_us <= 0 ||
-	    cdr->answer_us < 0 || (cdr->nlegs && !cdr->legs))
-		return EINVAL;
-
-	/* Wall-clock times may step (NTP) during a call: keep the record
-	 * consistent rather than lose it to the table's checks.
-	 */
-	s = cdr->start_us;
-	e = cdr->end_us < s ? s : cdr->end_us;
-	a = cdr->answer_us;
-	if (a && a < s)
-		a = s;
-	if (a > e)
-		a = e;
-	if (pbx_cdr_time_format(s, start, sizeof(start)) ||
-	    pbx_cdr_time_format(e, end, sizeof(end)) ||
-	    (a && pbx_cdr_time_format(a, answer, sizeof(answer))))
-		return EINVAL;
-	for (size_t i = 0; i <= PBX_CDR_ID_LEN; i++) {
-		char c = cdr->call_id[i];
-
-		id[i] = c >= 'A' && c <= 'F' ? (char)(c - 'A' + 'a') : c;
-	}
-
-	o = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:o,"
-		      " s:s, s:I, s:I, s:s, s:i, s:s}",
-		      "v", SPOOL_VERSION,
-		      "call_id", id,
-		      "sip_call_id", jstr(cdr->sip_call_id),
-		      "node", jstr(node),
-		      "caller_number", jstr(cdr->caller_number),
-		      "caller_name", jstr(cdr->caller_name),
-		      "destination", jstr(cdr->destination),
-		      "legs", legs_json(cdr),
-		      "start_time", start,
-		      "answer_time", a ? json_string(answer) : json_null(),
-		      "end_time", end,
-		      "duration", (json_int_t)((e - s) / 1000000),
-		      "billsec", (json_int_t)(a ? (e - a) / 1000000 : 0),
-		      "disposition", cdr->disposition,
-		      "hangup_cause", cdr->hangup_cause,
-		      "hangup_side", cdr->hangup_side);
-	if (!o)
-		return ENOMEM;
-	/* Compact output escapes control characters, so a line never
-	 * holds a newline of its own.
-	 */
-	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	if (!line)
-		return ENOMEM;
-	*linep = line;
-	return 0;
-}
 
 /* ---- Records and queues ---- */
 
@@ -526,26 +184,10 @@ static void log_lost(const struct rec *r, const char *why)
 			r->line + off);
 }
 
-static void sjobq_push(struct sjobq *q, struct sjob *j)
+/* The oldest spool job of <q>, unlinked, or NULL. */
+static struct sjob *sjobq_pop(struct pbx_fifo *q)
 {
-	j->next = NULL;
-	if (q->tail)
-		q->tail->next = j;
-	else
-		q->head = j;
-	q->tail = j;
-}
-
-static struct sjob *sjobq_pop(struct sjobq *q)
-{
-	struct sjob *j = q->head;
-
-	if (j) {
-		q->head = j->next;
-		if (!q->head)
-			q->tail = NULL;
-	}
-	return j;
+	return PBX_FIFO_POP(q, struct sjob, le);
 }
 
 /* ---- Files (spool thread and db workers, never the loop) ---- */
@@ -739,7 +381,7 @@ static void *spool_main(void *arg)
 	for (;;) {
 		struct sjob *j;
 
-		while (!w->sq.head && !w->stop)
+		while (pbx_fifo_is_empty(&w->sq) && !w->stop)
 			pthread_cond_wait(&w->cond, &w->lock);
 		j = sjobq_pop(&w->sq);
 		if (!j)
@@ -749,7 +391,7 @@ static void *spool_main(void *arg)
 		j->err = spool_write(w, j);
 
 		pthread_mutex_lock(&w->lock);
-		sjobq_push(&w->sd, j);
+		pbx_fifo_push(&w->sd, &j->le);
 		if (write(w->efd, &one, sizeof(one)) < 0)
 			PBX_ERR("eventfd write: %s", strerror(errno));
 	}
@@ -816,7 +458,7 @@ static void spool_send(struct pbx_cdr_writer *w, struct recq *q,
 	j->recs = *q;
 	memset(q, 0, sizeof(*q));
 	pthread_mutex_lock(&w->lock);
-	sjobq_push(&w->sq, j);
+	pbx_fifo_push(&w->sq, &j->le);
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->lock);
 	w->spool_busy++;
@@ -849,13 +491,12 @@ static void spooling_leave(struct pbx_cdr_writer *w)
 /* The spool thread finished jobs: count them, or keep what failed. */
 static void collect_spool(struct pbx_cdr_writer *w)
 {
-	struct sjobq done;
+	struct pbx_fifo done;
 	struct sjob *j;
 	bool failed = false;
 
 	pthread_mutex_lock(&w->lock);
-	done = w->sd;
-	w->sd.head = w->sd.tail = NULL;
+	pbx_fifo_move(&done, &w->sd);
 	pthread_mutex_unlock(&w->lock);
 
 	while ((j = sjobq_pop(&done))) {
@@ -1120,22 +761,12 @@ struct replay {
 	bool more;                /* stopped early: go on at once */
 };
 
-/* The call_id of spool line <line>, for log lines; "?" if none. */
-static void line_call_id(const char *line, char id[PBX_CDR_ID_LEN + 1])
-{
-	json_t *o = json_loads(line, 0, NULL);
-	const char *s = json_string_value(json_object_get(o, "call_id"));
-
-	snprintf(id, PBX_CDR_ID_LEN + 1, "%s", s ? s : "?");
-	json_decref(o);
-}
-
 static int replay_reject(struct replay *rp, char *line, const char *why)
 {
 	char id[PBX_CDR_ID_LEN + 1];
 	int err;
 
-	line_call_id(line, id);
+	pbx_cdr_line_call_id(line, id);
 	err = append_lines(rp->w, rp->w->reject_path, &line, 1);
 	if (err)
 		return err;
@@ -1176,18 +807,6 @@ static int replay_chunk(PGconn *conn, struct replay *rp, char **v,
 	if (err == EIO)
 		PBX_WARN("replaying %s: %s", rp->w->replay_path, msg);
 	return err;
-}
-
-/* True if <line> is a JSON object with a call_id: what a crash cut
- * short is not, and goes to the rejected file instead.
- */
-static bool line_is_record(const char *line)
-{
-	json_t *o = json_loads(line, 0, NULL);
-	bool ok = json_is_string(json_object_get(o, "call_id"));
-
-	json_decref(o);
-	return ok;
 }
 
 /* The replay file is done: every row is committed or set aside. */
@@ -1240,7 +859,7 @@ static int replay_file(PGconn *conn, struct replay *rp, size_t *budget)
 			line[--len] = '\0';
 		if (!len)
 			continue;
-		if (!line_is_record(line)) {
+		if (!pbx_cdr_line_is_record(line)) {
 			err = replay_reject(rp, line, "unreadable (cut short"
 					    " by a crash?)");
 			continue;

@@ -19,17 +19,14 @@
 
 #include "db/db.h"
 #include "db/db_int.h"
+#include "util/fifo.h"
 
 struct job {
-	struct job *next;
+	struct pbx_fifo_le le;
 	pbx_db_run_h *run;
 	pbx_db_done_h *done;
 	void *arg;
 	int err;
-};
-
-struct jobq {
-	struct job *head, *tail;
 };
 
 struct pbx_db {
@@ -37,8 +34,8 @@ struct pbx_db {
 	pthread_mutex_t lock;
 	pthread_cond_t work;      /* a job was queued, or stopping */
 	pthread_cond_t idle;      /* a job finished */
-	struct jobq queue;        /* waiting for a worker */
-	struct jobq done;         /* waiting for the loop */
+	struct pbx_fifo queue;    /* of struct job: waiting for a worker */
+	struct pbx_fifo done;     /* of struct job: waiting for the loop */
 	unsigned busy;            /* jobs being run */
 	bool stopping;
 	pthread_t *threads;
@@ -48,26 +45,10 @@ struct pbx_db {
 	struct pbx_db_listener *listener;
 };
 
-static void jobq_push(struct jobq *q, struct job *j)
+/* The oldest job of <q>, unlinked, or NULL. */
+static struct job *jobq_pop(struct pbx_fifo *q)
 {
-	j->next = NULL;
-	if (q->tail)
-		q->tail->next = j;
-	else
-		q->head = j;
-	q->tail = j;
-}
-
-static struct job *jobq_pop(struct jobq *q)
-{
-	struct job *j = q->head;
-
-	if (j) {
-		q->head = j->next;
-		if (!q->head)
-			q->tail = NULL;
-	}
-	return j;
+	return PBX_FIFO_POP(q, struct job, le);
 }
 
 int pbx_db_connect(PGconn **connp, const char *conninfo,
@@ -131,7 +112,7 @@ static void *worker_main(void *arg)
 		struct job *j;
 		uint64_t one = 1;
 
-		while (!db->queue.head && !db->stopping)
+		while (pbx_fifo_is_empty(&db->queue) && !db->stopping)
 			pthread_cond_wait(&db->work, &db->lock);
 		j = jobq_pop(&db->queue);
 		if (!j)
@@ -149,7 +130,7 @@ static void *worker_main(void *arg)
 
 		pthread_mutex_lock(&db->lock);
 		db->busy--;
-		jobq_push(&db->done, j);
+		pbx_fifo_push(&db->done, &j->le);
 		pthread_cond_broadcast(&db->idle);
 		if (write(db->efd, &one, sizeof(one)) < 0)
 			PBX_ERR("eventfd write: %s", strerror(errno));
@@ -162,12 +143,11 @@ static void *worker_main(void *arg)
 /* Run every finished job's completion on the loop thread. */
 static void collect(struct pbx_db *db)
 {
-	struct jobq done;
+	struct pbx_fifo done;
 	struct job *j;
 
 	pthread_mutex_lock(&db->lock);
-	done = db->done;
-	db->done.head = db->done.tail = NULL;
+	pbx_fifo_move(&done, &db->done);
 	pthread_mutex_unlock(&db->lock);
 
 	while ((j = jobq_pop(&done))) {
@@ -244,7 +224,7 @@ int pbx_db_submit(struct pbx_db *db, pbx_db_run_h *run,
 		free(j);
 		return ESHUTDOWN;
 	}
-	jobq_push(&db->queue, j);
+	pbx_fifo_push(&db->queue, &j->le);
 	pthread_cond_signal(&db->work);
 	pthread_mutex_unlock(&db->lock);
 	return 0;
@@ -265,7 +245,7 @@ int pbx_db_post(struct pbx_db *db, pbx_db_done_h *done, void *arg, int err)
 	j->err = err;
 
 	pthread_mutex_lock(&db->lock);
-	jobq_push(&db->done, j);
+	pbx_fifo_push(&db->done, &j->le);
 	pthread_cond_broadcast(&db->idle);
 	pthread_mutex_unlock(&db->lock);
 	if (write(db->efd, &one, sizeof(one)) < 0)
@@ -297,11 +277,12 @@ void pbx_db_free(struct pbx_db *db)
 		bool quiet;
 
 		pthread_mutex_lock(&db->lock);
-		while ((db->queue.head || db->busy) && !db->done.head &&
-		       db->nthreads)
+		while ((!pbx_fifo_is_empty(&db->queue) || db->busy) &&
+		       pbx_fifo_is_empty(&db->done) && db->nthreads)
 			pthread_cond_wait(&db->idle, &db->lock);
-		quiet = !db->done.head &&
-			(!db->nthreads || (!db->queue.head && !db->busy));
+		quiet = pbx_fifo_is_empty(&db->done) &&
+			(!db->nthreads ||
+			 (pbx_fifo_is_empty(&db->queue) && !db->busy));
 		pthread_mutex_unlock(&db->lock);
 		if (quiet)
 			break;

@@ -9,44 +9,25 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <sofia-sip/nua.h>
-#include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
-#include <sofia-sip/su_tagarg.h>
 
 #include <pbx/log.h>
 
 #include "call/call.h"
 #include "db/users.h"
+#include "sip/deferred.h"
 #include "sip/invite.h"
 #include "sip/leg_int.h"
 #include "sip/registrar_int.h"
 #include "sip/sip_int.h"
 
-#define EXT_MAX 32
 #define HDRS_MAX 48
 #define HDR_VALUE_MAX 1024
-
-/* One INVITE being authenticated: on the stack when the user is cached,
- * on the heap with a saved event while PostgreSQL is asked.
- */
-struct inv {
-	struct pbx_registrar *reg;    /* (borrowed) */
-	nua_t *nua;
-	nua_handle_t *nh;
-	msg_t *msg;                   /* (borrowed) */
-	const sip_t *sip;             /* (borrowed) */
-	nua_saved_event_t saved[1];
-	bool is_saved;
-	char ext[EXT_MAX];
-	const char *callid;
-	char ip[INET6_ADDRSTRLEN];
-};
 
 static struct {
 	unsigned max_forwards;        /* call.max_forwards */
@@ -57,34 +38,22 @@ void pbx_invite_config(unsigned max_forwards)
 	iv.max_forwards = max_forwards;
 }
 
-/* Refuse and let the handle go. <phrase> must be static. */
-static void refuse(struct inv *in, int status, const char *phrase,
-		   tag_type_t tag, tag_value_t value, ...)
-{
-	ta_list ta;
-
-	ta_start(ta, tag, value);
-	nua_respond(in->nh, status, phrase, NUTAG_WITH(in->msg),
-		    ta_tags(ta));
-	(void)ta_end(ta);
-	nua_handle_destroy(in->nh);
-	in->nh = NULL;
-}
-
-static void challenge(struct inv *in, const struct pbx_user *user,
-		      bool stale)
+static void challenge(struct pbx_deferred_req *in,
+		      const struct pbx_user *user, bool stale)
 {
 	char hdr[2][PBX_AUTH_CHALLENGE_MAX];
 	int n = pbx_registrar_challenge(in->reg, user, stale, hdr);
 
 	if (!n) {
-		refuse(in, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		pbx_deferred_respond(in, SIP_500_INTERNAL_SERVER_ERROR,
+				     TAG_END());
 		return;
 	}
-	refuse(in, SIP_407_PROXY_AUTH_REQUIRED,
-	       SIPTAG_PROXY_AUTHENTICATE_STR(hdr[0]),
-	       TAG_IF(n > 1, SIPTAG_PROXY_AUTHENTICATE_STR(hdr[1])),
-	       TAG_END());
+	pbx_deferred_respond(in, SIP_407_PROXY_AUTH_REQUIRED,
+			     SIPTAG_PROXY_AUTHENTICATE_STR(hdr[0]),
+			     TAG_IF(n > 1,
+				    SIPTAG_PROXY_AUTHENTICATE_STR(hdr[1])),
+			     TAG_END());
 }
 
 /* Display name without its quotes and escapes. */
@@ -139,7 +108,7 @@ static size_t collect_headers(su_home_t *home, const sip_t *sip,
 }
 
 /* Authenticated: the INVITE becomes the call's first leg. */
-static void admit(struct inv *in)
+static void admit(struct pbx_deferred_req *in)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	const sip_t *sip = in->sip;
@@ -150,7 +119,8 @@ static void admit(struct inv *in)
 	struct pbx_leg *leg;
 
 	if (pbx_leg_accept(&leg, in->nh, sip, NULL, NULL)) {
-		refuse(in, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		pbx_deferred_respond(in, SIP_500_INTERNAL_SERVER_ERROR,
+				     TAG_END());
 		goto out;
 	}
 	unquote_name(name, sizeof(name), sip->sip_from->a_display);
@@ -177,7 +147,8 @@ static void admit(struct inv *in)
 	su_home_deinit(home);
 }
 
-static void authenticate(struct inv *in, const struct pbx_user *user)
+static void authenticate(struct pbx_deferred_req *in,
+			 const struct pbx_user *user)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	auth_response_t ar[1] = {{ .ar_size = sizeof(ar[0]) }};
@@ -192,8 +163,9 @@ static void authenticate(struct inv *in, const struct pbx_user *user)
 		goto out;
 	}
 	if (err) {
-		refuse(in, 400, "Malformed Proxy-Authorization header",
-		       TAG_END());
+		pbx_deferred_respond(in, 400,
+				     "Malformed Proxy-Authorization header",
+				     TAG_END());
 		goto out;
 	}
 	v = strcmp(ar->ar_username, in->ext) ? PBX_AUTH_REJECT :
@@ -212,36 +184,12 @@ static void authenticate(struct inv *in, const struct pbx_user *user)
 		PBX_CINFO(in->callid, "INVITE authentication of %s failed "
 			  "from %s", in->ext, in->ip);
 		pbx_registrar_failed(in->reg, in->ip, in->ext);
-		refuse(in, SIP_403_FORBIDDEN, TAG_END());
+		pbx_deferred_respond(in, SIP_403_FORBIDDEN, TAG_END());
 		break;
 	}
  out:
 	su_home_deinit(home);
 }
-
-static void inv_free(struct inv *in)
-{
-	if (in->is_saved) {
-		nua_destroy_event(in->saved);
-		free(in);
-	}
-}
-
-static void on_user(const struct pbx_user *user, int err, void *arg)
-{
-	struct inv *in = arg;
-
-	if (!user) {
-		PBX_CWARN(in->callid, "user %s: database unavailable",
-			  in->ext);
-		refuse(in, SIP_503_SERVICE_UNAVAILABLE,
-		       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
-	} else {
-		authenticate(in, user);
-	}
-	inv_free(in);
-}
-
 
 /* The call id pbxd put on an INVITE it sent, if this one carries it. */
 static const char *loop_token(const sip_t *sip)
@@ -256,11 +204,11 @@ static const char *loop_token(const sip_t *sip)
 void pbx_invite_handle(struct pbx_registrar *reg, nua_t *nua,
 		       nua_handle_t *nh, const sip_t *sip)
 {
-	struct inv stack_in = {
+	struct pbx_deferred_req stack_in = {
 		.reg = reg, .nua = nua, .nh = nh, .sip = sip,
-		.msg = nua_current_request(nua),
+		.msg = nua_current_request(nua), .log_tag = PBX_LOG_TAG,
 	};
-	struct inv *in = &stack_in, *heap;
+	struct pbx_deferred_req *in = &stack_in;
 	const struct pbx_user *user;
 	const url_t *from = sip->sip_from ? sip->sip_from->a_url : NULL;
 	const char *token;
@@ -271,18 +219,20 @@ void pbx_invite_handle(struct pbx_registrar *reg, nua_t *nua,
 	 * pbxd itself sent for a call still running here, goes no further.
 	 */
 	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0) {
-		refuse(in, SIP_483_TOO_MANY_HOPS, TAG_END());
+		pbx_deferred_respond(in, SIP_483_TOO_MANY_HOPS, TAG_END());
 		return;
 	}
 	token = loop_token(sip);
 	if (token && pbx_call_find(token)) {
 		PBX_CINFO(in->callid, "INVITE loops back into call %s: 482",
 			  token);
-		refuse(in, SIP_482_LOOP_DETECTED, TAG_END());
+		pbx_deferred_respond(in, SIP_482_LOOP_DETECTED, TAG_END());
 		return;
 	}
 	if (pbx_registrar_blocked(reg, in->ip)) {
-		refuse(in, 403, "Too many failed authentications", TAG_END());
+		pbx_deferred_respond(in, 403,
+				     "Too many failed authentications",
+				     TAG_END());
 		return;
 	}
 	if (!from || !from->url_user || !*from->url_user ||
@@ -300,21 +250,5 @@ void pbx_invite_handle(struct pbx_registrar *reg, nua_t *nua,
 		authenticate(in, user);
 		return;
 	}
-	heap = malloc(sizeof(*heap));
-	if (!heap) {
-		refuse(in, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
-		return;
-	}
-	*heap = stack_in;
-	heap->is_saved = true;
-	nua_save_event(nua, heap->saved);
-	heap->msg = nua_saved_event_request(heap->saved);
-	heap->sip = sip_object(heap->msg);
-	heap->callid = heap->sip->sip_call_id->i_id;
-	if (pbx_users_fetch(pbx_registrar_users(reg), heap->ext, on_user,
-			    heap)) {
-		refuse(heap, SIP_503_SERVICE_UNAVAILABLE,
-		       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
-		inv_free(heap);
-	}
+	pbx_deferred_fetch(in, pbx_registrar_users(reg), authenticate);
 }

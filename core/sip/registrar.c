@@ -13,10 +13,8 @@
 #include <string.h>
 
 #include <sofia-sip/nua.h>
-#include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
-#include <sofia-sip/su_tagarg.h>
 
 #include <pbx/log.h>
 #include <pbx/loop.h>
@@ -25,11 +23,11 @@
 #include "db/users.h"
 #include "sip/auth.h"
 #include "sip/authguard.h"
+#include "sip/deferred.h"
 #include "sip/registrar.h"
 #include "sip/registrar_int.h"
 #include "sip/sip_int.h"
 
-#define EXT_MAX 32
 /* Housekeeping tick: expired bindings and stale auth-failure counters. */
 #define TICK_MS 1000
 
@@ -46,57 +44,25 @@ struct pbx_registrar {
 	struct pbx_timer *tick;
 };
 
-/* One REGISTER being answered: on the stack when the user is cached,
- * on the heap with a saved event while PostgreSQL is asked.
- */
-struct req {
-	struct pbx_registrar *reg;
-	nua_t *nua;
-	nua_handle_t *nh;
-	msg_t *msg;                   /* (borrowed) the request */
-	const sip_t *sip;             /* (borrowed) parsed request */
-	nua_saved_event_t saved[1];
-	bool is_saved;
-	char ext[EXT_MAX];
-	const char *callid;
-	char ip[INET6_ADDRSTRLEN];
-	unsigned port;
-	const char *transport;
-};
-
 /* ---- Answering ---- */
 
-/* Answer and let the handle go: REGISTER creates no dialog. <phrase>
- * must be static (nua_respond keeps the pointer, sofia notes 10.1).
- */
-static void respond(struct req *rq, int status, const char *phrase,
-		    tag_type_t tag, tag_value_t value, ...)
-{
-	ta_list ta;
-
-	ta_start(ta, tag, value);
-	nua_respond(rq->nh, status, phrase, NUTAG_WITH(rq->msg),
-		    ta_tags(ta));
-	(void)ta_end(ta);
-	nua_handle_destroy(rq->nh);
-	rq->nh = NULL;
-}
-
-static void challenge(struct req *rq, enum pbx_cfg_auth_algs algs,
-		      bool stale)
+static void challenge(struct pbx_deferred_req *rq,
+		      enum pbx_cfg_auth_algs algs, bool stale)
 {
 	char hdr[2][PBX_AUTH_CHALLENGE_MAX];
 	int n = pbx_auth_challenge(hdr, rq->reg->realm, &rq->reg->key, algs,
 				   stale);
 
 	if (!n) {
-		respond(rq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		pbx_deferred_respond(rq, SIP_500_INTERNAL_SERVER_ERROR,
+				     TAG_END());
 		return;
 	}
-	respond(rq, SIP_401_UNAUTHORIZED,
-		SIPTAG_WWW_AUTHENTICATE_STR(hdr[0]),
-		TAG_IF(n > 1, SIPTAG_WWW_AUTHENTICATE_STR(hdr[1])),
-		TAG_END());
+	pbx_deferred_respond(rq, SIP_401_UNAUTHORIZED,
+			     SIPTAG_WWW_AUTHENTICATE_STR(hdr[0]),
+			     TAG_IF(n > 1,
+				    SIPTAG_WWW_AUTHENTICATE_STR(hdr[1])),
+			     TAG_END());
 }
 
 static void q_text(char *out, size_t sz, unsigned q)
@@ -112,7 +78,7 @@ static void q_text(char *out, size_t sz, unsigned q)
 }
 
 /* 200 OK listing every binding of the AoR with its time left. */
-static void reply_bindings(struct req *rq, time_t now)
+static void reply_bindings(struct pbx_deferred_req *rq, time_t now)
 {
 	su_home_t home[1] = { SU_HOME_INIT(home) };
 	struct pbx_aor *aor = pbx_location_find(rq->reg->loc, rq->ext);
@@ -138,9 +104,11 @@ static void reply_bindings(struct req *rq, time_t now)
 			tail = &m->m_next;
 		}
 	}
-	respond(rq, SIP_200_OK, TAG_IF(list, SIPTAG_CONTACT(list)),
-		TAG_IF(path, SIPTAG_PATH(sip->sip_path)),
-		SIPTAG_DATE(sip_date_create(home, sip_now())), TAG_END());
+	pbx_deferred_respond(rq, SIP_200_OK,
+			     TAG_IF(list, SIPTAG_CONTACT(list)),
+			     TAG_IF(path, SIPTAG_PATH(sip->sip_path)),
+			     SIPTAG_DATE(sip_date_create(home, sip_now())),
+			     TAG_END());
 	su_home_deinit(home);
 }
 
@@ -193,7 +161,7 @@ static char *path_text(su_home_t *home, const sip_t *sip)
 	return out;
 }
 
-static void remove_all(struct req *rq)
+static void remove_all(struct pbx_deferred_req *rq)
 {
 	pbx_location_remove_aor(rq->reg->loc, rq->ext);
 	PBX_CINFO(rq->callid, "%s removed all bindings", rq->ext);
@@ -202,8 +170,9 @@ static void remove_all(struct req *rq)
 /* Validate every contact into <ch>; on a problem answer and return
  * non-zero, with nothing changed yet.
  */
-static int plan(struct req *rq, su_home_t *home, struct pbx_aor *aor,
-		const struct pbx_user *user, struct change *ch, size_t n)
+static int plan(struct pbx_deferred_req *rq, su_home_t *home,
+		struct pbx_aor *aor, const struct pbx_user *user,
+		struct change *ch, size_t n)
 {
 	struct pbx_registrar *reg = rq->reg;
 	const sip_t *sip = rq->sip;
@@ -227,15 +196,17 @@ static int plan(struct req *rq, su_home_t *home, struct pbx_aor *aor,
 			char min[16];
 
 			snprintf(min, sizeof(min), "%u", reg->min_expires);
-			respond(rq, SIP_423_INTERVAL_TOO_BRIEF,
-				SIPTAG_MIN_EXPIRES_STR(min), TAG_END());
+			pbx_deferred_respond(rq, SIP_423_INTERVAL_TOO_BRIEF,
+					     SIPTAG_MIN_EXPIRES_STR(min),
+					     TAG_END());
 			return -1;
 		}
 		if (c->expires > reg->max_expires)
 			c->expires = reg->max_expires;
 		if (q < 0) {
-			respond(rq, 400, "Invalid q-value in Contact",
-				TAG_END());
+			pbx_deferred_respond(rq, 400,
+					     "Invalid q-value in Contact",
+					     TAG_END());
 			return -1;
 		}
 		c->q = (unsigned)q;
@@ -244,8 +215,9 @@ static int plan(struct req *rq, su_home_t *home, struct pbx_aor *aor,
 		 */
 		for (size_t j = 0; j + 1 < i; j++) {
 			if (!url_cmp_all(ch[j].m->m_url, m->m_url)) {
-				respond(rq, 400, "Duplicate Contact",
-					TAG_END());
+				pbx_deferred_respond(rq, 400,
+						     "Duplicate Contact",
+						     TAG_END());
 				return -1;
 			}
 		}
@@ -256,8 +228,10 @@ static int plan(struct req *rq, su_home_t *home, struct pbx_aor *aor,
 			/* RFC 3261 10.3 step 7: an old request must not undo
 			 * a newer one.
 			 */
-			respond(rq, 400, "Out-of-order CSeq for this Call-ID",
-				TAG_END());
+			pbx_deferred_respond(rq, 400,
+					     "Out-of-order CSeq for this "
+					     "Call-ID",
+					     TAG_END());
 			return -1;
 		}
 		if (!c->b && c->expires)
@@ -269,13 +243,15 @@ static int plan(struct req *rq, su_home_t *home, struct pbx_aor *aor,
 	if (total > limit) {
 		PBX_CINFO(rq->callid, "%s refused: %u contacts, limit %u",
 			  rq->ext, total, limit);
-		respond(rq, 403, "Too many registered contacts", TAG_END());
+		pbx_deferred_respond(rq, 403, "Too many registered contacts",
+				     TAG_END());
 		return -1;
 	}
 	return 0;
 }
 
-static void save_bindings(struct req *rq, const struct pbx_user *user)
+static void save_bindings(struct pbx_deferred_req *rq,
+			  const struct pbx_user *user)
 {
 	struct pbx_registrar *reg = rq->reg;
 	const sip_t *sip = rq->sip;
@@ -293,8 +269,9 @@ static void save_bindings(struct req *rq, const struct pbx_user *user)
 			if (m != sip->sip_contact || m->m_next ||
 			    !sip->sip_expires ||
 			    sip->sip_expires->ex_delta != 0) {
-				respond(rq, 400, "Invalid wildcard Contact",
-					TAG_END());
+				pbx_deferred_respond(rq, 400, "Invalid "
+						     "wildcard Contact",
+						     TAG_END());
 				goto out;
 			}
 			remove_all(rq);
@@ -304,7 +281,8 @@ static void save_bindings(struct req *rq, const struct pbx_user *user)
 	}
 	ch = su_zalloc(home, n * sizeof(*ch));
 	if (!ch) {
-		respond(rq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		pbx_deferred_respond(rq, SIP_500_INTERNAL_SERVER_ERROR,
+				     TAG_END());
 		goto out;
 	}
 	if (plan(rq, home, aor, user, ch, n))
@@ -335,8 +313,8 @@ static void save_bindings(struct req *rq, const struct pbx_user *user)
 			continue;
 		}
 		if (pbx_location_save(reg->loc, rq->ext, c->b, &in)) {
-			respond(rq, SIP_500_INTERNAL_SERVER_ERROR,
-				TAG_END());
+			pbx_deferred_respond(rq, SIP_500_INTERNAL_SERVER_ERROR,
+					     TAG_END());
 			goto out;
 		}
 		aor = pbx_location_find(reg->loc, rq->ext);
@@ -351,7 +329,8 @@ static void save_bindings(struct req *rq, const struct pbx_user *user)
 
 /* ---- Authentication ---- */
 
-static void authenticate(struct req *rq, const struct pbx_user *user)
+static void authenticate(struct pbx_deferred_req *rq,
+			 const struct pbx_user *user)
 {
 	struct pbx_registrar *reg = rq->reg;
 	su_home_t home[1] = { SU_HOME_INIT(home) };
@@ -372,7 +351,8 @@ static void authenticate(struct req *rq, const struct pbx_user *user)
 		goto out;
 	}
 	if (err) {
-		respond(rq, 400, "Malformed Authorization header", TAG_END());
+		pbx_deferred_respond(rq, 400, "Malformed Authorization header",
+				     TAG_END());
 		goto out;
 	}
 	v = strcmp(ar->ar_username, rq->ext) ? PBX_AUTH_REJECT :
@@ -395,45 +375,21 @@ static void authenticate(struct req *rq, const struct pbx_user *user)
 			PBX_WARN("blocking %s: too many failed "
 				 "authentications (last as '%s')", rq->ip,
 				 rq->ext);
-		respond(rq, SIP_403_FORBIDDEN, TAG_END());
+		pbx_deferred_respond(rq, SIP_403_FORBIDDEN, TAG_END());
 		break;
 	}
  out:
 	su_home_deinit(home);
 }
 
-static void req_free(struct req *rq)
-{
-	if (rq->is_saved) {
-		nua_destroy_event(rq->saved);
-		free(rq);
-	}
-}
-
-static void on_user(const struct pbx_user *user, int err, void *arg)
-{
-	struct req *rq = arg;
-
-	if (!user) {
-		PBX_CWARN(rq->callid, "user %s: database unavailable",
-			  rq->ext);
-		respond(rq, SIP_503_SERVICE_UNAVAILABLE,
-			SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
-	} else {
-		authenticate(rq, user);
-	}
-	req_free(rq);
-}
-
-
 void pbx_registrar_handle(struct pbx_registrar *reg, nua_t *nua,
 			  nua_handle_t *nh, const sip_t *sip)
 {
-	struct req stack_rq = {
+	struct pbx_deferred_req stack_rq = {
 		.reg = reg, .nua = nua, .nh = nh, .sip = sip,
-		.msg = nua_current_request(nua),
+		.msg = nua_current_request(nua), .log_tag = PBX_LOG_TAG,
 	};
-	struct req *rq = &stack_rq, *heap;
+	struct pbx_deferred_req *rq = &stack_rq;
 	const struct pbx_user *user;
 	const url_t *to = sip->sip_to ? sip->sip_to->a_url : NULL;
 
@@ -443,13 +399,15 @@ void pbx_registrar_handle(struct pbx_registrar *reg, nua_t *nua,
 	 */
 	pbx_sip_source(rq->msg, rq->ip, &rq->port, &rq->transport);
 	if (pbx_authguard_blocked(reg->guard, rq->ip, time(NULL))) {
-		respond(rq, 403, "Too many failed authentications",
-			TAG_END());
+		pbx_deferred_respond(rq, 403,
+				     "Too many failed authentications",
+				     TAG_END());
 		return;
 	}
 	if (!to || !to->url_user || !*to->url_user ||
 	    strlen(to->url_user) >= sizeof(rq->ext)) {
-		respond(rq, 404, "No user in the To address", TAG_END());
+		pbx_deferred_respond(rq, 404, "No user in the To address",
+				     TAG_END());
 		return;
 	}
 	snprintf(rq->ext, sizeof(rq->ext), "%s", to->url_user);
@@ -461,22 +419,7 @@ void pbx_registrar_handle(struct pbx_registrar *reg, nua_t *nua,
 	}
 
 	/* Not cached: keep the request and answer when the row arrives. */
-	heap = malloc(sizeof(*heap));
-	if (!heap) {
-		respond(rq, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
-		return;
-	}
-	*heap = stack_rq;
-	heap->is_saved = true;
-	nua_save_event(nua, heap->saved);
-	heap->msg = nua_saved_event_request(heap->saved);
-	heap->sip = sip_object(heap->msg);
-	heap->callid = heap->sip->sip_call_id->i_id;
-	if (pbx_users_fetch(reg->users, heap->ext, on_user, heap)) {
-		respond(heap, SIP_503_SERVICE_UNAVAILABLE,
-			SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
-		req_free(heap);
-	}
+	pbx_deferred_fetch(rq, reg->users, authenticate);
 }
 
 /* ---- Shared with INVITE authentication (invite.c) ---- */
