@@ -22,6 +22,7 @@
 
 #include "sip/leg.h"
 #include "sip/leg_int.h"
+#include "sip/sip_int.h"
 
 struct pbx_leg {
 	nua_handle_t *nh;             /* (ref) */
@@ -111,6 +112,13 @@ static void emit(struct pbx_leg *leg, enum pbx_leg_ev_type type, int code,
 	leg->h(leg, &ev, leg->owner);
 }
 
+/* Whether the peer said it takes UPDATE (RFC 3311: Allow lists it). */
+static bool allows_update(const sip_t *sip)
+{
+	return sip && sip->sip_allow &&
+	       sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE");
+}
+
 /* ---- Inbound: the caller's INVITE ---- */
 
 int pbx_leg_accept(struct pbx_leg **legp, nua_handle_t *nh,
@@ -132,12 +140,20 @@ int pbx_leg_accept(struct pbx_leg **legp, nua_handle_t *nh,
 	}
 	leg->callid = sip->sip_call_id ? strdup(sip->sip_call_id->i_id) :
 		      NULL;
-	/* RFC 4028 7.1: with a caller that does not know session timers,
-	 * pbxd would have to refresh itself, and nua refreshes without SDP
-	 * (media is ours); a dead caller is found by the RTP timeout.
+	/* RFC 4028: pbxd refreshes by UPDATE only. A caller that does not
+	 * know session timers, or asks pbxd to refresh without allowing
+	 * UPDATE, gets none: nua's other refresh, an INVITE without SDP,
+	 * cannot be completed with media off. The RTP timeout finds a dead
+	 * caller anyway.
 	 */
-	if (!sip_has_supported(sip->sip_supported, "timer"))
-		nua_set_hparams(nh, NUTAG_SESSION_TIMER(0), TAG_END());
+	if (!sip_has_supported(sip->sip_supported, "timer") ||
+	    (sip->sip_session_expires &&
+	     sip->sip_session_expires->x_refresher &&
+	     !strcasecmp(sip->sip_session_expires->x_refresher, "uas") &&
+	     !allows_update(sip)))
+		nua_set_hparams(nh, NUTAG_SESSION_TIMER(0),
+				SIPTAG_SUPPORTED_STR(PBX_SIP_SUPPORTED_NO_TIMER),
+				TAG_END());
 	nua_handle_bind(nh, leg);
 	*legp = leg;
 	return 0;
@@ -299,6 +315,12 @@ static void on_response(struct pbx_leg *leg, int status, const sip_t *sip)
 		if (leg->answered)
 			return;
 		leg->answered = true;
+		/* If pbxd is to refresh this session, a callee without
+		 * UPDATE gets our INVITE again (same offer) instead.
+		 */
+		if (!allows_update(sip))
+			nua_set_hparams(leg->nh, NUTAG_UPDATE_REFRESH(0),
+					TAG_END());
 		/* nua ACKs a 2xx itself (auto-ACK): a branch that answers
 		 * after it was cancelled is then hung up (RFC 3261 15).
 		 */

@@ -9,6 +9,11 @@
 
 su_root_t *pbx_sip_root(void);
 
+/* Our Supported option tags besides "timer" (RFC 4028), which a dialog
+ * without session timers leaves out.
+ */
+#define PBX_SIP_SUPPORTED_NO_TIMER "path"
+
 /* The real source of request <msg>: address into <ip>, and (when not
  * NULL) port and "udp" or "tcp". <ip> is "" when unknown.
  */

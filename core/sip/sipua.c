@@ -27,7 +27,7 @@
 
 #define ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO, UPDATE, REGISTER"
 /* No 100rel: provisional responses are relayed, never made reliable. */
-#define SUPPORTED "timer, path"
+#define SUPPORTED "timer, " PBX_SIP_SUPPORTED_NO_TIMER
 
 static struct {
 	nua_t *nua;
