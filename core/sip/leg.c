@@ -6,6 +6,7 @@
  */
 #define PBX_LOG_TAG "leg"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +91,7 @@ static void on_grace(void *arg)
 }
 
 /* The SDP body of <sip>, if it has one. */
-static bool sip_body(const sip_t *sip, const char **body, size_t *len)
+static bool sdp_body_of(const sip_t *sip, const char **body, size_t *len)
 {
 	if (!sip || !sip->sip_payload || !sip->sip_payload->pl_len ||
 	    (sip->sip_content_type && sip->sip_content_type->c_type &&
@@ -108,7 +109,7 @@ static void emit(struct pbx_leg *leg, enum pbx_leg_ev_type type, int code,
 
 	if (leg->ending || !leg->h)
 		return;
-	sip_body(sip, &ev.body, &ev.len);
+	sdp_body_of(sip, &ev.body, &ev.len);
 	leg->h(leg, &ev, leg->owner);
 }
 
@@ -117,6 +118,14 @@ static bool allows_update(const sip_t *sip)
 {
 	return sip && sip->sip_allow &&
 	       sip_is_allowed(sip->sip_allow, sip_method_update, "UPDATE");
+}
+
+/* Whether the caller asks pbxd, its UAS, to refresh (RFC 4028 9). */
+static bool wants_uas_refresh(const sip_t *sip)
+{
+	const sip_session_expires_t *x = sip->sip_session_expires;
+
+	return x && x->x_refresher && !strcasecmp(x->x_refresher, "uas");
 }
 
 /* ---- Inbound: the caller's INVITE ---- */
@@ -147,13 +156,10 @@ int pbx_leg_accept(struct pbx_leg **legp, nua_handle_t *nh,
 	 * caller anyway.
 	 */
 	if (!sip_has_supported(sip->sip_supported, "timer") ||
-	    (sip->sip_session_expires &&
-	     sip->sip_session_expires->x_refresher &&
-	     !strcasecmp(sip->sip_session_expires->x_refresher, "uas") &&
-	     !allows_update(sip)))
+	    (wants_uas_refresh(sip) && !allows_update(sip)))
 		nua_set_hparams(nh, NUTAG_SESSION_TIMER(0),
-				SIPTAG_SUPPORTED_STR(PBX_SIP_SUPPORTED_NO_TIMER),
-				TAG_END());
+			SIPTAG_SUPPORTED_STR(PBX_SIP_SUPPORTED_NO_TIMER),
+			TAG_END());
 	nua_handle_bind(nh, leg);
 	*legp = leg;
 	return 0;
@@ -347,7 +353,7 @@ static void on_offer(struct pbx_leg *leg, bool update, const sip_t *sip)
 	leg->in_offer = true;
 	leg->reanswered = false;
 	if (!leg->ending && leg->h) {
-		sip_body(sip, &ev.body, &ev.len);
+		sdp_body_of(sip, &ev.body, &ev.len);
 		leg->h(leg, &ev, leg->owner);
 	}
 	/* Whoever forgot to answer, the peer must hear something. */
@@ -365,12 +371,13 @@ static void on_update(struct pbx_leg *leg, nua_handle_t *nh,
 	const char *body = NULL;
 	size_t len = 0;
 
-	if (sip_body(sip, &body, &len)) {
+	if (sdp_body_of(sip, &body, &len)) {
 		on_offer(leg, true, sip);
 		return;
 	}
 	if (sip && sip->sip_payload && sip->sip_payload->pl_len) {
-		nua_respond(nh, SIP_415_UNSUPPORTED_MEDIA, NUTAG_WITH_THIS(lg.nua),
+		nua_respond(nh, SIP_415_UNSUPPORTED_MEDIA,
+			    NUTAG_WITH_THIS(lg.nua),
 			    SIPTAG_ACCEPT_STR("application/sdp"), TAG_END());
 		return;
 	}
@@ -379,8 +386,9 @@ static void on_update(struct pbx_leg *leg, nua_handle_t *nh,
 }
 
 /* The digit of a legacy SIP INFO keypress: the "Signal=" line of
- * application/dtmf-relay, or the body of application/dtmf. Signals 10
- * and 11 are '*' and '#' (as some phones send them). 0: none.
+ * application/dtmf-relay, or the body of application/dtmf. Signals
+ * 10-15 are '*', '#', 'A'-'D' (RFC 4733 event numbers, as some phones
+ * send them). 0: none.
  */
 static char info_digit(const sip_t *sip)
 {
@@ -410,8 +418,10 @@ static char info_digit(const sip_t *sip)
 	if (!v)
 		return 0;
 	v += strspn(v, " \t");
-	if (v[0] == '1' && (v[1] == '0' || v[1] == '1'))
-		return v[1] == '0' ? '*' : '#';
+	if (v[0] == '1' && v[1] >= '0' && v[1] <= '5')
+		return "*#ABCD"[v[1] - '0'];
+	if (isdigit((unsigned char)v[1]))
+		return 0;
 	if (*v && strchr("0123456789*#ABCDabcd", *v))
 		return (char)(*v >= 'a' ? *v - ('a' - 'A') : *v);
 	return 0;
