@@ -13,6 +13,7 @@
 
 #include "db/cdr.h"
 #include "db/cdr_format.h"
+#include "util/uuid.h"
 
 #define SPOOL_VERSION 1           /* "v" of a spool line */
 
@@ -131,23 +132,6 @@ bool pbx_cdr_disposition_is_valid(const char *s)
 bool pbx_cdr_hangup_side_is_valid(const char *s)
 {
 	return in_list(s, sides);
-}
-
-static bool uuid_is_valid(const char *id)
-{
-	for (size_t i = 0; i < PBX_CDR_ID_LEN; i++) {
-		char c = id[i];
-
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (c != '-')
-				return false;
-		} else if (!((c >= '0' && c <= '9') ||
-			     (c >= 'a' && c <= 'f') ||
-			     (c >= 'A' && c <= 'F'))) {
-			return false;
-		}
-	}
-	return id[PBX_CDR_ID_LEN] == '\0';
 }
 
 /* ---- Times (RFC 3339) ---- */
@@ -300,7 +284,7 @@ int pbx_cdr_to_json(const struct pbx_cdr *cdr, const char *node,
 	json_t *o;
 	char *line;
 
-	if (!cdr || !node || !linep || !uuid_is_valid(cdr->call_id) ||
+	if (!cdr || !node || !linep || !pbx_uuid_is_valid(cdr->call_id) ||
 	    !pbx_cdr_disposition_is_valid(cdr->disposition) ||
 	    !pbx_cdr_hangup_side_is_valid(cdr->hangup_side) ||
 	    cdr->start_us <= 0 || cdr->end_us <= 0 ||

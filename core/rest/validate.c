@@ -11,6 +11,7 @@
 
 #include "rest/validate.h"
 #include "util/secret.h"
+#include "util/uuid.h"
 
 #define DISPLAY_NAME_MAX 64       /* characters, not bytes */
 #define EMAIL_MAX        254      /* RFC 5321 4.5.3.1.3 path limit */
@@ -65,24 +66,7 @@ bool pbx_rest_validate_extension(const char *ext)
 
 bool pbx_rest_validate_uuid(const char *id)
 {
-	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-	size_t i;
-
-	if (!id || strlen(id) != sizeof(shape) - 1)
-		return false;
-	for (i = 0; shape[i]; i++) {
-		char c = id[i];
-
-		if (shape[i] == '-') {
-			if (c != '-')
-				return false;
-		} else if (!((c >= '0' && c <= '9') ||
-			     (c >= 'a' && c <= 'f') ||
-			     (c >= 'A' && c <= 'F'))) {
-			return false;
-		}
-	}
-	return true;
+	return pbx_uuid_is_valid(id);
 }
 
 int pbx_rest_validate_token_name(const char *name,
