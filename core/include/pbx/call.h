@@ -123,7 +123,8 @@ enum pbx_call_event {
 	PBX_CALL_EV_NOANSWER,     /* a dial ended without answer */
 	PBX_CALL_EV_HOLD,         /* a party put the other on hold */
 	PBX_CALL_EV_UNHOLD,       /* ... and took it back */
-	PBX_CALL_EV_DTMF,         /* an RFC 4733 digit from a party */
+	PBX_CALL_EV_DTMF,         /* a digit from a party (RFC 4733 or
+				   * SIP INFO) */
 	PBX_CALL_EV_HANGUP,       /* the call ended (last event) */
 };
 
