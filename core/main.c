@@ -139,11 +139,14 @@ static void on_notify(const char *channel, const char *payload, void *arg)
 		pbx_users_notify(pbx.users, payload);
 	else if (!strcmp(channel, "pbx_registrations"))
 		pbx_location_notify(pbx.loc, payload);
+	else if (!pbx_mod_watch_notify(channel, payload))
+		PBX_DEBUG("NOTIFY %s: no module watches it", channel);
 }
 
 static void on_resync(void *arg)
 {
 	pbx_users_resync(pbx.users);
+	pbx_mod_watch_reload();
 }
 
 static void on_user_gone(const char *ext, void *arg)

@@ -258,6 +258,11 @@ void pbx_db_set_listener(struct pbx_db *db, struct pbx_db_listener *l)
 	db->listener = l;
 }
 
+struct pbx_db_listener *pbx_db_get_listener(struct pbx_db *db)
+{
+	return db ? db->listener : NULL;
+}
+
 const char *pbx_db_conninfo(const struct pbx_db *db)
 {
 	return db->conninfo;

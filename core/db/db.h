@@ -53,6 +53,13 @@ int pbx_db_post(struct pbx_db *db, pbx_db_done_h *done, void *arg, int err);
 int pbx_db_listen(struct pbx_db *db, const char *const *channels,
 		  pbx_db_notify_h *nh, pbx_db_resync_h *rh, void *arg);
 
+/* Add <channel> (a plain identifier: callers check) to the running
+ * LISTEN thread, whose handlers then get its notifications too; waits
+ * until the LISTEN is in place. 0, EINVAL (no listener yet), ENOMEM,
+ * EIO (not listening after 10 s). Blocks: start-up only.
+ */
+int pbx_db_listen_add(struct pbx_db *db, const char *channel);
+
 /* Loop thread, at shutdown: run every queued job and its <done>, then
  * stop the threads. Blocks; only for shutdown.
  */

@@ -6,6 +6,7 @@ struct pbx_db;
 struct pbx_db_listener;
 
 void pbx_db_set_listener(struct pbx_db *db, struct pbx_db_listener *l);
+struct pbx_db_listener *pbx_db_get_listener(struct pbx_db *db);
 const char *pbx_db_conninfo(const struct pbx_db *db);
 
 /* Stop and join the LISTEN thread; NULL is fine. Notes it already

@@ -1,6 +1,8 @@
 /* db/listen.c - one thread holding a LISTEN connection. Notifications go
  * to the loop as messages; after a lost connection it reconnects and
  * tells the loop to resync, since notifications may have been missed.
+ * Channels can be added while it runs (modules, at start-up): the
+ * thread LISTENs on them and the caller waits until it has.
  */
 #define PBX_LOG_TAG "db"
 
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <pbx/log.h>
@@ -18,15 +21,25 @@
 #include "db/db.h"
 #include "db/db_int.h"
 
+/* How long pbx_db_listen_add() waits for its LISTEN. */
+#define ADD_WAIT_S 10
+
 struct pbx_db_listener {
 	struct pbx_db *db;        /* (borrowed) */
-	char **channels;          /* NULL-terminated */
 	pbx_db_notify_h *nh;
 	pbx_db_resync_h *rh;
 	void *arg;
-	PGconn *conn;
+	PGconn *conn;             /* the thread's, after start-up */
 	pthread_t thread;
 	atomic_bool stop;
+
+	pthread_mutex_t lock;
+	pthread_cond_t listened;  /* <live> grew, or the connection is
+				   * being remade */
+	char **channels;          /* (lock) NULL-terminated */
+	size_t n;                 /* (lock) entries in <channels> */
+	size_t live;              /* (lock) the first <live> are LISTENed
+				   * on the current connection */
 };
 
 struct note {
@@ -68,37 +81,63 @@ static void post_note(struct pbx_db_listener *l, const char *channel,
 	}
 }
 
+/* LISTEN on <channel> over <conn>. 0, or EIO with the reason in <err>. */
+static int listen_on(PGconn *conn, const char *channel, char *err,
+		     size_t errsz)
+{
+	char *ident = PQescapeIdentifier(conn, channel, strlen(channel));
+	char sql[160];
+	PGresult *res;
+	int ok;
+
+	if (!ident) {
+		snprintf(err, errsz, "LISTEN %s: %s", channel,
+			 PQerrorMessage(conn));
+		return EIO;
+	}
+	snprintf(sql, sizeof(sql), "LISTEN %s", ident);
+	PQfreemem(ident);
+	res = PQexec(conn, sql);
+	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		snprintf(err, errsz, "LISTEN %s: %s", channel,
+			 PQresultErrorMessage(res));
+	PQclear(res);
+	return ok ? 0 : EIO;
+}
+
+/* LISTEN on the channels not yet LISTENed on the current connection.
+ * The lock is held across the round trips: only pbx_db_listen_add()
+ * contends, and it waits for this anyway.
+ */
+static int listen_new(struct pbx_db_listener *l, char *err, size_t errsz)
+{
+	int e = 0;
+
+	pthread_mutex_lock(&l->lock);
+	while (!e && l->live < l->n) {
+		e = listen_on(l->conn, l->channels[l->live], err, errsz);
+		if (!e)
+			l->live++;
+	}
+	pthread_cond_broadcast(&l->listened);
+	pthread_mutex_unlock(&l->lock);
+	return e;
+}
+
 /* Connect and LISTEN on every channel. */
 static int subscribe(struct pbx_db_listener *l, char *err, size_t errsz)
 {
-	PGconn *conn;
-
-	if (pbx_db_connect(&conn, pbx_db_conninfo(l->db), err, errsz))
+	if (pbx_db_connect(&l->conn, pbx_db_conninfo(l->db), err, errsz))
 		return EIO;
-	for (char **c = l->channels; *c; c++) {
-		char *ident = PQescapeIdentifier(conn, *c, strlen(*c));
-		char sql[160];
-		PGresult *res;
-		int ok;
-
-		if (!ident) {
-			PQfinish(conn);
-			return ENOMEM;
-		}
-		snprintf(sql, sizeof(sql), "LISTEN %s", ident);
-		PQfreemem(ident);
-		res = PQexec(conn, sql);
-		ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-		if (!ok)
-			snprintf(err, errsz, "LISTEN %s: %s", *c,
-				 PQresultErrorMessage(res));
-		PQclear(res);
-		if (!ok) {
-			PQfinish(conn);
-			return EIO;
-		}
+	pthread_mutex_lock(&l->lock);
+	l->live = 0;
+	pthread_mutex_unlock(&l->lock);
+	if (listen_new(l, err, errsz)) {
+		PQfinish(l->conn);
+		l->conn = NULL;
+		return EIO;
 	}
-	l->conn = conn;
 	return 0;
 }
 
@@ -122,7 +161,15 @@ static void *listen_main(void *arg)
 				   "refreshing caches");
 			post_note(l, NULL, NULL);
 		}
-		/* Wake up now and then to notice a stop request. */
+		if (listen_new(l, err, sizeof(err))) {
+			PBX_WARN("%s; reconnecting", err);
+			PQfinish(l->conn);
+			l->conn = NULL;
+			continue;
+		}
+		/* Wake up now and then to notice a stop request or a
+		 * channel to add.
+		 */
 		pfd.fd = PQsocket(l->conn);
 		pfd.events = POLLIN;
 		if (poll(&pfd, 1, 200) < 0 && errno != EINTR)
@@ -145,28 +192,51 @@ static void *listen_main(void *arg)
 	return NULL;
 }
 
+static void listener_free(struct pbx_db_listener *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->channels[i]);
+	free(l->channels);
+	pthread_cond_destroy(&l->listened);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+/* Append <channel> to <l>'s list (lock held). */
+static int channel_append(struct pbx_db_listener *l, const char *channel)
+{
+	char **v = realloc(l->channels, (l->n + 2) * sizeof(*v));
+
+	if (!v)
+		return ENOMEM;
+	l->channels = v;
+	v[l->n] = strdup(channel);
+	if (!v[l->n])
+		return ENOMEM;
+	v[++l->n] = NULL;
+	return 0;
+}
+
 int pbx_db_listen(struct pbx_db *db, const char *const *channels,
 		  pbx_db_notify_h *nh, pbx_db_resync_h *rh, void *arg)
 {
 	struct pbx_db_listener *l;
 	char err[256];
-	size_t n = 0;
-	int e;
+	int e = 0;
 
 	if (!db || !channels || !nh)
 		return EINVAL;
-	while (channels[n])
-		n++;
 	l = calloc(1, sizeof(*l));
 	if (!l)
 		return ENOMEM;
-	l->channels = calloc(n + 1, sizeof(*l->channels));
-	if (!l->channels) {
-		free(l);
-		return ENOMEM;
+	pthread_mutex_init(&l->lock, NULL);
+	pthread_cond_init(&l->listened, NULL);
+	for (size_t i = 0; channels[i] && !e; i++)
+		e = channel_append(l, channels[i]);
+	if (e) {
+		listener_free(l);
+		return e;
 	}
-	for (size_t i = 0; i < n; i++)
-		l->channels[i] = strdup(channels[i]);
 	l->db = db;
 	l->nh = nh;
 	l->rh = rh;
@@ -178,21 +248,44 @@ int pbx_db_listen(struct pbx_db *db, const char *const *channels,
 	e = subscribe(l, err, sizeof(err));
 	if (e) {
 		PBX_ERR("LISTEN connection: %s", err);
-		goto fail;
+		listener_free(l);
+		return e;
 	}
 	e = pthread_create(&l->thread, NULL, listen_main, l);
 	if (e) {
 		PQfinish(l->conn);
-		goto fail;
+		listener_free(l);
+		return e;
 	}
 	pbx_db_set_listener(db, l);
 	return 0;
- fail:
-	for (size_t i = 0; i < n; i++)
-		free(l->channels[i]);
-	free(l->channels);
-	free(l);
-	return e;
+}
+
+int pbx_db_listen_add(struct pbx_db *db, const char *channel)
+{
+	struct pbx_db_listener *l = pbx_db_get_listener(db);
+	struct timespec until;
+	size_t want;
+	int e = 0;
+
+	if (!l || !channel || !*channel)
+		return EINVAL;
+	pthread_mutex_lock(&l->lock);
+	for (size_t i = 0; i < l->n; i++) {
+		if (!strcmp(l->channels[i], channel)) {
+			want = i + 1;
+			goto wait;
+		}
+	}
+	e = channel_append(l, channel);
+	want = l->n;
+ wait:
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ADD_WAIT_S;
+	while (!e && l->live < want)
+		e = pthread_cond_timedwait(&l->listened, &l->lock, &until);
+	pthread_mutex_unlock(&l->lock);
+	return e == ETIMEDOUT ? EIO : e;
 }
 
 void pbx_db_listener_stop(struct pbx_db_listener *l)
@@ -205,10 +298,6 @@ void pbx_db_listener_stop(struct pbx_db_listener *l)
 
 void pbx_db_listener_free(struct pbx_db_listener *l)
 {
-	if (!l)
-		return;
-	for (char **c = l->channels; *c; c++)
-		free(*c);
-	free(l->channels);
-	free(l);
+	if (l)
+		listener_free(l);
 }

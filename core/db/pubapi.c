@@ -48,6 +48,11 @@ void pbx_db_api_stop(void)
 	api_db = NULL;
 }
 
+int pbx_db_api_listen(const char *channel)
+{
+	return api_db ? pbx_db_listen_add(api_db, channel) : ESHUTDOWN;
+}
+
 /* ---- Results ---- */
 
 struct pbx_db_res *pbx_db_res_from_pg(const PGresult *pg)

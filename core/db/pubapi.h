@@ -23,6 +23,11 @@ void pbx_db_api_start(struct pbx_db *db);
  */
 void pbx_db_api_stop(void);
 
+/* LISTEN on <channel> too (pbx_db_watch()); blocks until it is in
+ * place. 0, ESHUTDOWN (not serving), or pbx_db_listen_add()'s errno.
+ */
+int pbx_db_api_listen(const char *channel);
+
 /* Copy the rows of <pg> (a PGRES_TUPLES_OK or PGRES_COMMAND_OK result)
  * into a new result; <pg> stays the caller's. NULL if out of memory.
  */

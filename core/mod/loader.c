@@ -163,6 +163,7 @@ static void mod_refuse(struct pbx_mod *mod, enum mod_state state,
 static void mod_undo(struct pbx_mod *mod)
 {
 	pbx_mod_registry_drop(mod);
+	pbx_mod_watch_drop(mod);
 	if (mod->dp_registered)
 		pbx_dp_unregister(mod->name);
 	if (mod->routes_registered)
@@ -375,6 +376,7 @@ void pbx_mod_unload_all(void)
 	mods.c = 0;
 	mods.active = false;
 	pbx_mod_registry_clear();
+	pbx_mod_watch_clear();
 }
 
 /* ---- Listing ---- */
@@ -432,7 +434,7 @@ static json_t *mod_json(const struct pbx_mod *mod)
 		return NULL;
 	if ((mod->state != MOD_LOADED &&
 	     json_object_set_new(o, "reason", text_json(mod->reason))) ||
-	    pbx_mod_registry_json(mod, o)) {
+	    pbx_mod_registry_json(mod, o) || pbx_mod_watch_json(mod, o)) {
 		json_decref(o);
 		return NULL;
 	}

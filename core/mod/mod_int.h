@@ -42,4 +42,12 @@ void pbx_mod_registry_clear(void);
  */
 int pbx_mod_registry_json(const struct pbx_mod *mod, json_t *obj);
 
+/* mod/watch.c: forget <mod>'s channels (its handlers are not called
+ * again; the LISTEN itself stays, harmless); forget every channel; add
+ * <mod>'s "watches" (channel names) to <obj> (0 or ENOMEM).
+ */
+void pbx_mod_watch_drop(const struct pbx_mod *mod);
+void pbx_mod_watch_clear(void);
+int pbx_mod_watch_json(const struct pbx_mod *mod, json_t *obj);
+
 #endif

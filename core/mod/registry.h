@@ -6,6 +6,8 @@
 #ifndef PBX_MOD_REGISTRY_H
 #define PBX_MOD_REGISTRY_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include <pbx/call.h>
@@ -48,10 +50,18 @@ int pbx_mod_resolve(struct pbx_call *call, const char *target,
 void pbx_mod_fire(struct pbx_call *call,
 		  const struct pbx_call_event_info *ev);
 
+/* A notification on <channel> (main.c's LISTEN handler): to the modules
+ * watching it. False if none does.
+ */
+bool pbx_mod_watch_notify(const char *channel, const char *payload);
+
+/* Notifications may have been lost: every watching module reloads. */
+void pbx_mod_watch_reload(void);
+
 /* The modules for GET /api/v1/modules, in load order: [{"name",
  * "description", "state": "loaded"|"declined"|"failed", "reason" (when
  * not loaded), "resolvers", "wrappers", "hooks", "dp_functions",
- * "routes"}]. NULL if out of memory.
+ * "routes", "watches"}]. NULL if out of memory.
  */
 json_t *pbx_mod_list_json(void);
 

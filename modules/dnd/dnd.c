@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <pbx/db.h>
 #include <pbx/log.h>
 #include <pbx/mod.h>
 
@@ -48,7 +49,10 @@ static int dnd_init(struct pbx_mod *mod)
 		PBX_NOTICE("mod.dnd.enabled is off");
 		return PBX_EDECLINED;
 	}
-	err = dnd_store_open();
+	err = pbx_db_watch(mod, "pbx_dnd", dnd_store_note, dnd_store_reload,
+			   NULL);
+	if (!err)
+		err = dnd_store_open();
 	if (!err)
 		err = pbx_mod_wrapper(mod, "user", dnd_wrap_user, NULL);
 	if (!err)

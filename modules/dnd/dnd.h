@@ -22,7 +22,8 @@
  */
 bool dnd_ext_valid(const char *ext);
 
-/* Load the set from PostgreSQL, blocking (start-up only). 0 or an
+/* Load the set from PostgreSQL, blocking (start-up only; after the
+ * pbx_db_watch() of channel pbx_dnd, so no change is missed). 0 or an
  * errno (logged).
  */
 int dnd_store_open(void);
@@ -44,6 +45,17 @@ int dnd_store_set(const char *ext, bool on);
  * does not exist, undone in memory.
  */
 int dnd_store_save(const char *ext, bool on);
+
+/* pbx_db_note_h of channel pbx_dnd: "<INSERT|UPDATE|DELETE> <ext>",
+ * a change to table dnd by anyone; ignored while this node has a write
+ * for that extension pending.
+ */
+void dnd_store_note(const char *payload, void *arg);
+
+/* pbx_db_reload_h: notifications may have been lost; reload the set
+ * from the table (asynchronously).
+ */
+void dnd_store_reload(void *arg);
 
 /* Count one dial refused by DND. */
 void dnd_store_count_refused(void);

@@ -1,8 +1,9 @@
 /* dnd/dnd_store.c - the extensions with do-not-disturb on: a sorted
  * array in memory, owned by the loop (every dial to a user looks here),
- * and its record, table dnd (sql/0003_dnd.sql). Loaded once at init;
- * the dialplan's changes are written behind, one statement at a time so
- * they land in the order they were made.
+ * and its record, table dnd (sql/0003_dnd.sql). Loaded at init, then
+ * kept in step by the table's notifications (sql/0004_dnd_notify.sql),
+ * whoever made the change; the dialplan's changes are written behind,
+ * one statement at a time so they land in the order they were made.
  */
 #define PBX_LOG_TAG "dnd"
 
@@ -195,12 +196,102 @@ int dnd_store_save(const char *ext, bool on)
 	return 0;
 }
 
+/* ---- Changes made elsewhere ---- */
+
+/* True while a write of this node's for <ext> is queued or in flight:
+ * the state it writes is the newest, whatever notifications say
+ * meanwhile (including the echo of an older write).
+ */
+static bool write_pending(const char *ext)
+{
+	for (const struct write *w = st.wq; w; w = w->next) {
+		if (!strcmp(w->ext, ext))
+			return true;
+	}
+	return false;
+}
+
+void dnd_store_note(const char *payload, void *arg)
+{
+	const char *ext = strchr(payload, ' ');
+	bool on;
+
+	(void)arg;
+	if (!ext || !dnd_ext_valid(++ext)) {
+		PBX_WARN("pbx_dnd notification \"%s\" not understood",
+			 payload);
+		return;
+	}
+	on = strncmp(payload, "DELETE ", 7) != 0;
+	if (write_pending(ext) || dnd_store_get(ext) == on)
+		return;
+	if (dnd_store_set(ext, on) == 0)
+		PBX_INFO("do-not-disturb %s for %s (changed elsewhere)",
+			 on ? "on" : "off", ext);
+}
+
+/* Replace the set with the rows of <res>, keeping what this node's
+ * pending writes say. 0 or ENOMEM (the set is then unchanged).
+ */
+static int set_replace(const struct pbx_db_res *res)
+{
+	ext_t *keep_v = st.v;
+	size_t keep_c = st.c, keep_cap = st.cap;
+	unsigned n = pbx_db_res_rows(res);
+	int err = 0;
+
+	st.v = NULL;
+	st.c = st.cap = 0;
+	for (unsigned i = 0; i < n && !err; i++) {
+		const char *ext = pbx_db_res_value(res, i, 0);
+
+		/* The schema allows no other extension; skip, not fail. */
+		if (dnd_ext_valid(ext))
+			err = dnd_store_set(ext, true);
+	}
+	for (const struct write *w = st.wq; w && !err; w = w->next)
+		err = dnd_store_set(w->ext, w->on);
+	if (err) {
+		free(st.v);
+		st.v = keep_v;
+		st.c = keep_c;
+		st.cap = keep_cap;
+		return err;
+	}
+	free(keep_v);
+	return 0;
+}
+
+static void reload_done(int err, const struct pbx_db_res *res, void *arg)
+{
+	(void)arg;
+	if (!err)
+		err = set_replace(res);
+	if (err)
+		PBX_WARN("do-not-disturb list not reloaded: %s",
+			 strerror(err));
+	else
+		PBX_INFO("do-not-disturb list reloaded: on for %zu "
+			 "extension(s)", st.c);
+}
+
+void dnd_store_reload(void *arg)
+{
+	int err;
+
+	(void)arg;
+	err = pbx_db_query("SELECT extension FROM dnd", 0, NULL,
+			   reload_done, NULL);
+	if (err)
+		PBX_WARN("do-not-disturb list not reloaded: %s",
+			 strerror(err));
+}
+
 /* ---- Life and listing ---- */
 
 int dnd_store_open(void)
 {
 	struct pbx_db_res *res;
-	unsigned n;
 	int err;
 
 	err = pbx_db_query_sync(&res, "SELECT extension FROM dnd", 0, NULL);
@@ -209,13 +300,7 @@ int dnd_store_open(void)
 			strerror(err));
 		return err;
 	}
-	n = pbx_db_res_rows(res);
-	for (unsigned i = 0; i < n && !err; i++) {
-		err = dnd_store_set(pbx_db_res_value(res, i, 0), true);
-		/* The schema allows no other extension; skip, not fail. */
-		if (err == EINVAL)
-			err = 0;
-	}
+	err = set_replace(res);
 	pbx_db_res_free(res);
 	if (err) {
 		dnd_store_close();

@@ -3,7 +3,10 @@
 # the module with what it registered; its REST routes with the core's
 # token check and error shape; its record (table dnd) survives a
 # restart; a call to an extension with DND on ends 486 without ringing
-# and is counted; the dialplan's dnd.get/dnd.set work; a module that
+# and is counted; the dialplan's dnd.get/dnd.set work; a change made in
+# the table by someone else (another node, psql) reaches the loop's set
+# through NOTIFY, and after a lost LISTEN connection the set is reloaded;
+# a module that
 # cannot be loaded is listed with its reason while pbxd runs on; one that
 # declines is listed as declined.
 . "$(dirname "$0")/lib.sh"
@@ -26,7 +29,7 @@ expect_json "$API_BODY" "dnd in the module list" \
 	'.items[0].reason=null' '.items[0].resolvers=[]' \
 	'.items[0].wrappers=["user"]' '.items[0].hooks=1' \
 	'.items[0].dp_functions=["dnd.get","dnd.set"]' \
-	".items[0].routes=$routes"
+	".items[0].routes=$routes" '.items[0].watches=["pbx_dnd"]'
 expect_match "$(jq_get "$API_BODY" '.items[0].description')" '[Dd]isturb' \
 	"description"
 api_noauth GET /api/v1/modules
@@ -155,11 +158,39 @@ expect_eq "$(pbx_psql "SELECT count(*) FROM dnd")" 0 "row deleted"
 api GET /api/v1/dnd
 expect_json "$API_BODY" "loop's set after off" '.enabled=[]'
 
+# ---- changes made elsewhere: NOTIFY on pbx_dnd ----
+# dnd_set_is JSON: the loop's set (GET /api/v1/dnd .enabled) is JSON.
+dnd_set_is() {
+	api GET /api/v1/dnd
+	[ "$(jq_get "$API_BODY" .enabled)" = "$1" ]
+}
+mark=$(pbx_log_mark)
+pbx_psql "INSERT INTO dnd (extension) VALUES ('2952')" >/dev/null
+wait_until 2 dnd_set_is '["2952"]' || fail "a row inserted elsewhere did not reach the set: $API_BODY"
+pbx_log_since "$mark" | grep -q 'do-not-disturb on for 2952 (changed elsewhere)' ||
+	fail "the change from elsewhere is not logged"
+expect_eq "$(call_final 2951 2952)" 486 "call to 2952 after the insert elsewhere"
+pbx_psql "DELETE FROM dnd WHERE extension = '2952'" >/dev/null
+wait_until 2 dnd_set_is '[]' || fail "a row deleted elsewhere stayed in the set: $API_BODY"
+
+# A lost LISTEN connection: once it is back, the set is reloaded, so a
+# change made while nobody listened is not missed.
+mark=$(pbx_log_mark)
+pbx_psql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	WHERE query LIKE 'LISTEN %'" >/dev/null
+pbx_psql "INSERT INTO dnd (extension) VALUES ('2952')" >/dev/null
+reloaded() { pbx_log_since "$mark" | grep -q 'do-not-disturb list reloaded'; }
+wait_until 5 reloaded || fail "no reload after the LISTEN connection was lost"
+wait_until 2 dnd_set_is '["2952"]' || fail "set after the reload: $API_BODY"
+pbx_psql "DELETE FROM dnd WHERE extension = '2952'" >/dev/null
+wait_until 2 dnd_set_is '[]' || fail "set after the delete: $API_BODY"
+
 # A deleted user takes its row along.
 api PUT /api/v1/dnd/2952 '{"enabled": true}'
 expect_eq "$API_STATUS" 200 "PUT /dnd/2952 on"
 user_delete 2952
 expect_eq "$(pbx_psql "SELECT count(*) FROM dnd")" 0 "row gone with user"
+wait_until 2 dnd_set_is '[]' || fail "set after the user was deleted: $API_BODY"
 
 # ---- a module that cannot be loaded ----
 pbx_restart -o modules.load=dnd,nosuch

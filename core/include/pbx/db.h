@@ -59,4 +59,30 @@ unsigned long pbx_db_res_affected(const struct pbx_db_res *res);
  */
 void pbx_db_res_free(struct pbx_db_res *res);
 
+/* ---- Watching changes (LISTEN/NOTIFY) ---- */
+
+struct pbx_mod;
+
+/* Loop thread: a NOTIFY on a watched channel; <payload> is borrowed, ""
+ * when the notification had none.
+ */
+typedef void (pbx_db_note_h)(const char *payload, void *arg);
+
+/* Loop thread: notifications may have been lost (the LISTEN connection
+ * was lost and is back): reload whatever the cache holds.
+ */
+typedef void (pbx_db_reload_h)(void *arg);
+
+/* Module init only: have <on_note> called for every NOTIFY on <channel>
+ * (1 to 63 of a-z, 0-9 and '_', not starting with a digit; a trigger
+ * of the module's table sends them), and <on_reload> (may be NULL) when
+ * some may have been missed. Blocks until the LISTEN is in place, so a
+ * cache loaded after this call misses no change. Dropped when the
+ * module unloads or its init fails. 0, EINVAL, ENOMEM, EIO (no LISTEN
+ * within 10 s), ESHUTDOWN.
+ */
+int pbx_db_watch(struct pbx_mod *mod, const char *channel,
+		 pbx_db_note_h *on_note, pbx_db_reload_h *on_reload,
+		 void *arg);
+
 #endif
