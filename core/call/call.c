@@ -362,7 +362,7 @@ void pbx_call_caller_event(struct pbx_leg *leg, const struct pbx_leg_ev *ev,
 		pbx_cleg_reinvite(a, ev);
 		return;
 	case PBX_LEG_EV_DTMF:
-		pbx_call_digit(a, ev->digit, "SIP INFO");
+		pbx_call_digit(a, ev->digit, ev->duration_ms, "SIP INFO");
 		return;
 	case PBX_LEG_EV_GONE:
 		a->sig = NULL;
@@ -578,7 +578,11 @@ void pbx_call_incoming(struct pbx_leg *leg, const struct pbx_call_intake *in)
 
 /* ---- Engine ---- */
 
-void pbx_call_digit(struct cleg *cl, char digit, const char *how)
+/* Log a keypress of <cl>'s party (<how> it came, <fate> what became of
+ * it) and hand it to the DTMF hooks.
+ */
+static void digit_report(struct cleg *cl, char digit, const char *how,
+			 const char *fate)
 {
 	struct pbx_call *call = cl->call;
 	struct pbx_call_event_info ce = { .type = PBX_CALL_EV_DTMF,
@@ -587,9 +591,50 @@ void pbx_call_digit(struct cleg *cl, char digit, const char *how)
 
 	if (call->state == CALL_ENDING)
 		return;
-	PBX_CINFO(call->sip_callid, "digit %c from the %s (%s)", digit,
-		  ce.from_caller ? "caller" : "callee", how);
+	PBX_CINFO(call->sip_callid, "digit %c from the %s (%s)%s", digit,
+		  ce.from_caller ? "caller" : "callee", how, fate);
 	pbx_call_fire(call, &ce);
+}
+
+/* Play a digit that came by signalling to the party whose media is
+ * bridged to <cl>'s, as RFC 4733: with media anchored, its phone cannot
+ * hear the keypress otherwise. Writes the outcome into <fate>.
+ */
+static void digit_pass_on(struct cleg *cl, char digit,
+			  unsigned duration_ms, char *fate, size_t size)
+{
+	struct pbx_media_ep *peer = pbx_media_ep_peer(cl->ep);
+	struct cleg *other = pbx_media_ep_owner(peer);
+	const char *who = other && other == cl->call->a ? "caller" :
+			  "callee";
+	int err;
+
+	if (!peer) {
+		snprintf(fate, size, ", not passed on: no party bridged");
+		return;
+	}
+	err = pbx_media_ep_send_dtmf(peer, digit, duration_ms);
+	if (!err)
+		snprintf(fate, size, ", sent to the %s as RFC 4733", who);
+	else if (err == ENOTSUP)
+		snprintf(fate, size, ", not passed on: the %s did not "
+			 "negotiate telephone-event", who);
+	else if (err == ENOBUFS)
+		snprintf(fate, size, ", not passed on: too many digits "
+			 "queued for the %s", who);
+	else
+		snprintf(fate, size, ", not passed on: %s", strerror(err));
+}
+
+void pbx_call_digit(struct cleg *cl, char digit, unsigned duration_ms,
+		    const char *how)
+{
+	char fate[96];
+
+	if (cl->call->state == CALL_ENDING)
+		return;
+	digit_pass_on(cl, digit, duration_ms, fate, sizeof(fate));
+	digit_report(cl, digit, how, fate);
 }
 
 static void on_media(const struct pbx_media_ev *ev, void *arg)
@@ -604,7 +649,8 @@ static void on_media(const struct pbx_media_ev *ev, void *arg)
 	case PBX_MEDIA_EV_DTMF:
 		snprintf(how, sizeof(how), "RFC 4733, %u ms",
 			 ev->duration_ms);
-		pbx_call_digit(cl, ev->digit, how);
+		/* The relay passed the packets on already (relay.c). */
+		digit_report(cl, ev->digit, how, "");
 		return;
 	case PBX_MEDIA_EV_TIMEOUT:
 		PBX_CWARN(call->sip_callid, "no RTP from the %s for %u ms: "

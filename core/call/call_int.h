@@ -205,10 +205,15 @@ void pbx_cleg_clear(struct cleg *cl);
  */
 void pbx_cleg_reinvite(struct cleg *cl, const struct pbx_leg_ev *ev);
 
-/* A keypress from <cl>'s party (<how>: for the log) to the call's
- * DTMF hooks.
+/* A keypress from <cl>'s party sent by signalling (<how>: for the log,
+ * "SIP INFO"; <duration_ms>: its length, 0 unknown): played to the
+ * party bridged to <cl> as RFC 4733 when its
+ * leg negotiated telephone-event (else logged why not), then handed to
+ * the call's DTMF hooks. RFC 4733 digits do not come here: the relay
+ * forwards their packets itself.
  */
-void pbx_call_digit(struct cleg *cl, char digit, const char *how);
+void pbx_call_digit(struct cleg *cl, char digit, unsigned duration_ms,
+		    const char *how);
 
 /* The ACK of a 2xx that carried our offer holds the answer. */
 void pbx_cleg_ack(struct cleg *cl, const struct pbx_leg_ev *ev);

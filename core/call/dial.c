@@ -549,7 +549,8 @@ static void branch_event(struct pbx_leg *leg, const struct pbx_leg_ev *ev,
 	if (ev->type == PBX_LEG_EV_REINVITE)
 		pbx_cleg_reinvite(cl, ev);
 	else if (ev->type == PBX_LEG_EV_DTMF)
-		pbx_call_digit(cl, ev->digit, "SIP INFO");
+		pbx_call_digit(cl, ev->digit, ev->duration_ms,
+			       "SIP INFO");
 	else if (ev->type == PBX_LEG_EV_BYE)
 		pbx_dial_bridge_ended(call);
 }

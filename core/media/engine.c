@@ -1,8 +1,9 @@
 /* media/engine.c - the media engine's lifetime and its threads: each
  * thread waits on its own epoll set, reads the sockets of the endpoints
- * it serves, takes new and dying endpoints from its inbox, and does the
- * housekeeping of its endpoints every MEDIA_TICK_MS. The packet path is
- * relay.c; the endpoint API endpoint.c; events to the loop event.c.
+ * it serves, takes new and dying endpoints from its inbox, sends the
+ * digits given to its endpoints (inject.c) and does the housekeeping of
+ * its endpoints every MEDIA_TICK_MS. The packet path is relay.c; the
+ * endpoint API endpoint.c; events to the loop event.c.
  */
 #define PBX_LOG_TAG "media"
 
@@ -88,6 +89,14 @@ static bool inbox_run(struct media_thread *t)
 	dying = t->dying;
 	t->adopt = t->dying = NULL;
 	stop = t->stop;
+	/* Under the lock: once its flag is clear, the loop may kick an
+	 * endpoint again, rewriting its link.
+	 */
+	while ((ep = t->kick)) {
+		t->kick = ep->kick_next;
+		ep->kicked = false;
+		media_inject_kicked(t, ep);
+	}
 	pthread_mutex_unlock(&t->lock);
 
 	while ((ep = adopt)) {
@@ -106,6 +115,7 @@ static bool inbox_run(struct media_thread *t)
 			t->eps = ep->next;
 		if (ep->next)
 			ep->next->prev = ep->prev;
+		media_inject_forget(t, ep);
 		media_ep_destroy(ep);
 	}
 	return stop;
@@ -131,12 +141,16 @@ static void *thread_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 
 	for (;;) {
-		uint64_t now = media_now_ns();
+		uint64_t now = media_now_ns(), wake_at = next_tick;
+		uint64_t due = media_inject_due(t);
 		int n, timeout = 0;
 		bool woke = false;
 
-		if (next_tick > now)
-			timeout = (int)((next_tick - now + 999999) / 1000000);
+		/* Digits being sent need a finer clock than the tick. */
+		if (due < wake_at)
+			wake_at = due;
+		if (wake_at > now)
+			timeout = (int)((wake_at - now + 999999) / 1000000);
 		n = epoll_wait(t->epfd, evs, EPOLL_EVENTS, timeout);
 		for (int i = 0; i < n; i++) {
 			struct media_sock *s = evs[i].data.ptr;
@@ -153,6 +167,7 @@ static void *thread_main(void *arg)
 		if (woke && inbox_run(t))
 			break;
 		now = media_now_ns();
+		media_inject_run(t, now);
 		if (now >= next_tick) {
 			for (struct pbx_media_ep *ep = t->eps; ep;
 			     ep = ep->next)

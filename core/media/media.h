@@ -147,6 +147,17 @@ int pbx_media_ep_codec(struct pbx_media_ep *ep, enum pbx_codec codec,
  */
 int pbx_media_ep_timeout(struct pbx_media_ep *ep, int ms);
 
+/* Play <digit> ('0'-'9', '*', '#', 'A'-'D') for <duration_ms> (0: 100;
+ * else clamped to 40..2000) as RFC 4733 telephone-events on <ep>'s
+ * outgoing stream, to <ep>'s remote: same SSRC and sequence as the
+ * audio relayed into it, which goes on meanwhile. Digits queue (up to
+ * 16) and play one after the other. Returns 0 once queued, EINVAL for
+ * a bad digit, ENOTSUP when <ep>'s leg negotiated no telephone-event
+ * (dtmf_pt -1), ENOBUFS when the queue is full.
+ */
+int pbx_media_ep_send_dtmf(struct pbx_media_ep *ep, char digit,
+			   unsigned duration_ms);
+
 /* Relay media between <a> and <b> both ways, replacing whatever either
  * was bridged to (those lose their bridge). Each outgoing stream keeps
  * its SSRC and continues its sequence and timestamps, with the marker

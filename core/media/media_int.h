@@ -25,6 +25,7 @@
 #include <pbx/loop.h>
 
 #include "media/dtmf.h"
+#include "media/dtmf_tx.h"
 #include "media/media.h"
 #include "media/rtp.h"
 #include "media/rtpstat.h"
@@ -118,19 +119,28 @@ struct pbx_media_ep {
 	bool has_dest;
 	union pbx_media_addr dest;        /* where RTP goes */
 	struct pbx_rtp_out out;
+	struct pbx_dtmf_tx dtx;           /* digits we send (inject.c) */
 	uint64_t rtp_out, bytes_out, octets_out, rtcp_out;
 	bool sent_since_report;
 
 	/* Loop thread only. */
 	struct pbx_media_ep *peer;        /* (borrowed) bridged to */
 
-	/* Media thread <thr> only: its list of endpoints. */
+	/* Media thread <thr> only: its list of endpoints, and of those
+	 * sending digits (inject.c) with when their next packet is due.
+	 */
 	struct pbx_media_ep *next, *prev;
-	/* thr->lock: the thread's inbox. Two links, since an endpoint
-	 * freed right after its allocation sits in both lists at once.
+	bool playing;
+	uint64_t play_due;
+	struct pbx_media_ep *play_next, *play_prev;
+	/* thr->lock: the thread's inbox. A link per list, since an
+	 * endpoint freed right after its allocation or its digits sits
+	 * in several at once.
 	 */
 	struct pbx_media_ep *adopt_next;
 	struct pbx_media_ep *dying_next;
+	bool kicked;                      /* in the kick list */
+	struct pbx_media_ep *kick_next;
 };
 
 struct media_thread {
@@ -141,13 +151,15 @@ struct media_thread {
 	int epfd;
 	struct media_sock wake;           /* eventfd: inbox or stop */
 
-	pthread_mutex_t lock;             /* guards the next three */
+	pthread_mutex_t lock;             /* guards the next four */
 	struct pbx_media_ep *adopt;       /* new endpoints to list */
 	struct pbx_media_ep *dying;       /* endpoints to free */
+	struct pbx_media_ep *kick;        /* endpoints given digits */
 	bool stop;
 
 	/* The thread only. */
 	struct pbx_media_ep *eps;         /* endpoints served */
+	struct pbx_media_ep *playing;     /* those sending digits */
 	uint64_t rng;
 	struct media_rxbuf *rx;           /* receive buffers */
 
@@ -250,6 +262,22 @@ void media_report_input(struct media_thread *t, struct pbx_media_ep *ep);
 /* Periodic work on <ep>: RTP timeout, lost DTMF end, our RTCP report. */
 void media_report_tick(struct media_thread *t, struct pbx_media_ep *ep,
 		       uint64_t now);
+
+/* ---- inject.c (media thread) ---- */
+
+/* <ep> was given digits (its thread's inbox, t->lock held): list it
+ * among those sending, with its next packet due at once.
+ */
+void media_inject_kicked(struct media_thread *t, struct pbx_media_ep *ep);
+
+/* Unlist <ep> (being freed, or nothing left to send). */
+void media_inject_forget(struct media_thread *t, struct pbx_media_ep *ep);
+
+/* When the next packet of <t>'s endpoints is due; UINT64_MAX if none. */
+uint64_t media_inject_due(const struct media_thread *t);
+
+/* Send the packets due at <now>. */
+void media_inject_run(struct media_thread *t, uint64_t now);
 
 /* ---- event.c ---- */
 

@@ -124,12 +124,10 @@ static bool forward(struct pbx_media_ep *src, struct pbx_media_ep *dst,
 {
 	uint8_t *payload = buf + h->hlen, *out = payload - PBX_RTP_HDR;
 	size_t olen = PBX_RTP_HDR + h->plen;
-	union pbx_media_addr to;
 	uint32_t ts;
 	uint16_t seq;
 	uint8_t pt;
 	bool mark;
-	int fd;
 
 	pthread_mutex_lock(&dst->tx_lock);
 	if (!dst->has_dest || (k == KIND_DTMF && dst->dtmf_pt < 0)) {
@@ -156,13 +154,13 @@ static bool forward(struct pbx_media_ep *src, struct pbx_media_ep *dst,
 	dst->bytes_out += olen;
 	dst->octets_out += h->plen;
 	dst->sent_since_report = true;
-	to = dst->dest;
-	fd = dst->rtp.fd;
+	/* A full socket buffer loses the packet, as the network would.
+	 * Sent under the lock: <dst>'s own thread may insert packets into
+	 * this stream (inject.c), and they must leave in sequence order.
+	 */
+	(void)sendto(dst->rtp.fd, out, olen, MSG_DONTWAIT, &dst->dest.sa,
+		     media_addr_len(&dst->dest));
 	pthread_mutex_unlock(&dst->tx_lock);
-
-	/* A full socket buffer loses the packet, as the network would. */
-	(void)sendto(fd, out, olen, MSG_DONTWAIT, &to.sa,
-		     media_addr_len(&to));
 	return true;
 }
 

@@ -149,3 +149,23 @@ uint32_t pbx_rtp_out_ts_at(const struct pbx_rtp_out *o, uint64_t now_ns)
 		return o->ts;
 	return o->ts + units_between(o->last_ns, now_ns);
 }
+
+uint16_t pbx_rtp_out_insert(struct pbx_rtp_out *o, uint64_t now_ns)
+{
+	if (!o->started) {
+		/* Anchor the clock here, so that pbx_rtp_out_ts_at() moves
+		 * on from ts0 and the first relayed packet, a new source,
+		 * lands after the time that passed.
+		 */
+		o->started = true;
+		o->src_id = 0;
+		o->last_ns = now_ns;
+	}
+	/* The source's next packet maps one further. A packet of it that
+	 * was reordered across this one lands one further too: harmless,
+	 * the receiver sees a duplicate sequence number at worst.
+	 */
+	o->seq++;
+	o->seq_off++;
+	return o->seq;
+}

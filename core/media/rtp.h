@@ -79,4 +79,12 @@ bool pbx_rtp_out_map(struct pbx_rtp_out *o, uint64_t src_id, uint32_t ssrc,
  */
 uint32_t pbx_rtp_out_ts_at(const struct pbx_rtp_out *o, uint64_t now_ns);
 
+/* Take the next sequence number of stream <o> for a packet of the PBX's
+ * own (a generated telephone-event, dtmf_tx.h) sent at <now_ns>. The
+ * source feeding <o> goes on right after it, without a marker. A stream
+ * that has not started starts here, with no source (ids start at 1).
+ * Returns the sequence number.
+ */
+uint16_t pbx_rtp_out_insert(struct pbx_rtp_out *o, uint64_t now_ns);
+
 #endif

@@ -385,17 +385,37 @@ static void on_update(struct pbx_leg *leg, nua_handle_t *nh,
 		    NUTAG_WITH_THIS(lg.nua), TAG_END());
 }
 
-/* The digit of a legacy SIP INFO keypress: the "Signal=" line of
- * application/dtmf-relay, or the body of application/dtmf. Signals
- * 10-15 are '*', '#', 'A'-'D' (RFC 4733 event numbers, as some phones
- * send them). 0: none.
+/* The value of line "<name>=" in <buf> (case-insensitive name), or
+ * NULL.
  */
-static char info_digit(const sip_t *sip)
+static char *body_param(char *buf, const char *name)
 {
-	char buf[256], *v = NULL;
+	size_t n = strlen(name);
+
+	for (char *line = buf; line; line = strchr(line, '\n')) {
+		line += strspn(line, "\r\n \t");
+		if (!strncasecmp(line, name, n)) {
+			line += n + strspn(line + n, " \t");
+			if (*line == '=')
+				return line + 1 + strspn(line + 1, " \t");
+		}
+	}
+	return NULL;
+}
+
+/* The digit of a legacy SIP INFO keypress: the "Signal=" line of
+ * application/dtmf-relay (its "Duration=" in ms into <*duration_ms>, 0
+ * without one), or the body of application/dtmf. Signals 10-15 are '*',
+ * '#', 'A'-'D' (RFC 4733 event numbers, as some phones send them).
+ * 0: none.
+ */
+static char info_digit(const sip_t *sip, unsigned *duration_ms)
+{
+	char buf[256], *v = NULL, *d;
 	const char *t;
 	size_t n;
 
+	*duration_ms = 0;
 	if (!sip || !sip->sip_content_type || !sip->sip_payload ||
 	    !(t = sip->sip_content_type->c_type))
 		return 0;
@@ -404,20 +424,15 @@ static char info_digit(const sip_t *sip)
 	memcpy(buf, sip->sip_payload->pl_data, n);
 	buf[n] = '\0';
 	if (!strcasecmp(t, "application/dtmf")) {
-		v = buf;
+		v = buf + strspn(buf, " \t\r\n");
 	} else if (!strcasecmp(t, "application/dtmf-relay")) {
-		for (char *line = buf; line && !v; line = strchr(line, '\n')) {
-			line += strspn(line, "\r\n \t");
-			if (!strncasecmp(line, "signal", 6)) {
-				line += 6 + strspn(line + 6, " \t");
-				if (*line == '=')
-					v = line + 1;
-			}
-		}
+		v = body_param(buf, "signal");
+		d = body_param(buf, "duration");
+		if (d && isdigit((unsigned char)*d))
+			*duration_ms = (unsigned)strtoul(d, NULL, 10);
 	}
 	if (!v)
 		return 0;
-	v += strspn(v, " \t");
 	if (v[0] == '1' && v[1] >= '0' && v[1] <= '5')
 		return "*#ABCD"[v[1] - '0'];
 	if (isdigit((unsigned char)v[1]))
@@ -436,7 +451,7 @@ static void on_info(struct pbx_leg *leg, nua_handle_t *nh, const sip_t *sip)
 
 	nua_respond(nh, leg->ending ? 481 : 200, NULL,
 		    NUTAG_WITH_THIS(lg.nua), TAG_END());
-	ev.digit = info_digit(sip);
+	ev.digit = info_digit(sip, &ev.duration_ms);
 	if (ev.digit && !leg->ending && leg->h)
 		leg->h(leg, &ev, leg->owner);
 }

@@ -37,6 +37,7 @@ struct pbx_leg_ev {
 	size_t len;
 	bool update;              /* REINVITE: the offer came in an UPDATE */
 	char digit;               /* DTMF: '0'-'9', '*', '#', 'A'-'D' */
+	unsigned duration_ms;     /* DTMF: as the INFO said, 0: unknown */
 };
 
 typedef void (pbx_leg_event_h)(struct pbx_leg *leg,

@@ -1,8 +1,9 @@
 /* tests/unit/check_media.c - the media engine end to end over loopback
  * UDP: test sockets play the phones, the real loop delivers the events.
  * Relay, transcoding, SSRC/sequence/timestamp continuity across source
- * changes, telephone-events, latching, timeout, RTCP, port exhaustion
- * and freeing endpoints with packets in flight.
+ * changes, telephone-events (relayed, and generated: dtmf_tx.c on a
+ * simulated clock, inject.c over the sockets), latching, timeout, RTCP,
+ * port exhaustion and freeing endpoints with packets in flight.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +20,8 @@
 #include <pbx/log.h>
 #include <pbx/loop.h>
 
+#include "media/dtmf.h"
+#include "media/dtmf_tx.h"
 #include "media/g711.h"
 #include "media/media.h"
 #include "media/rtcp.h"
@@ -474,6 +477,298 @@ START_TEST(media_dtmf_relay_and_report)
 }
 END_TEST
 
+/* ---- generated telephone-events ---- */
+
+#define MS 1000000ull
+
+/* One generated event, as the packets of pbx_dtmf_tx_build() showed it. */
+struct txev {
+	uint8_t event;
+	uint32_t ts;
+	uint64_t start_ns;
+	unsigned packets, ends;
+	uint16_t duration;        /* of its end packets */
+};
+
+/* An outgoing stream on a simulated clock, with audio relayed into it. */
+struct txsim {
+	struct pbx_rtp_out o;
+	uint64_t now;
+	uint16_t aseq;            /* next audio sequence number in */
+	uint32_t audio_ts;        /* the last audio packet out */
+};
+
+/* Relay audio packet <s->aseq> into the stream at <s->now>; returns the
+ * sequence number it got. Only the first has the marker.
+ */
+static uint16_t tx_audio(struct txsim *s)
+{
+	bool first = !s->o.started;
+	uint16_t seq;
+
+	ck_assert(pbx_rtp_out_map(&s->o, 7, 0x7777, s->aseq,
+				  (uint32_t)(s->aseq * 160), 160, s->now,
+				  &seq, &s->audio_ts) == first);
+	s->aseq++;
+	return seq;
+}
+
+/* Run generator <g> on <s> in 1 ms steps until it is idle, with audio
+ * relayed every 20 ms meanwhile. Checks each packet against RFC 4733
+ * 2.5 and the stream's continuity; records the events into <ev> and
+ * returns their number.
+ */
+static unsigned tx_drain(struct pbx_dtmf_tx *g, struct txsim *s,
+			 struct txev *ev, unsigned max)
+{
+	uint8_t buf[PBX_DTMF_TX_PKT];
+	uint16_t last = s->o.seq;
+	uint64_t end = s->now + 10000 * MS;
+	struct pbx_rtp_hdr h;
+	struct pbx_dtmf_ev e;
+	struct txev *cur = NULL;
+	unsigned n = 0;
+
+	for (; pbx_dtmf_tx_busy(g); s->now += MS) {
+		size_t len;
+
+		ck_assert_uint_lt(s->now, end);
+		if (s->now % (20 * MS) == 0) {
+			/* Audio goes on, numbered after the events. */
+			ck_assert_uint_eq(tx_audio(s), (uint16_t)(last + 1));
+			last++;
+		}
+		len = pbx_dtmf_tx_build(g, &s->o, 101, s->now, buf);
+		if (!len)
+			continue;
+		ck_assert_uint_eq(len, PBX_DTMF_TX_PKT);
+		ck_assert_int_eq(pbx_rtp_parse(&h, buf, len), 0);
+		ck_assert_int_eq(pbx_dtmf_parse(&e, buf + h.hlen, h.plen), 0);
+		ck_assert_uint_eq(h.pt, 101);
+		ck_assert_uint_eq(h.ssrc, s->o.ssrc);
+		ck_assert_uint_eq(h.seq, (uint16_t)(last + 1));
+		last = h.seq;
+		ck_assert_uint_eq(e.volume, PBX_DTMF_TX_VOLUME);
+		if (!cur || cur->ends == PBX_DTMF_TX_ENDS) {
+			/* A new event: the marker, and where the next
+			 * audio packet would begin.
+			 */
+			ck_assert(h.marker);
+			ck_assert_uint_lt(n, max);
+			cur = &ev[n++];
+			memset(cur, 0, sizeof(*cur));
+			cur->event = e.event;
+			cur->ts = h.ts;
+			cur->start_ns = s->now;
+			ck_assert_uint_eq(h.ts, s->audio_ts + 160);
+		} else {
+			ck_assert(!h.marker);
+			ck_assert_uint_eq(h.ts, cur->ts);
+			ck_assert_uint_eq(e.event, cur->event);
+		}
+		/* Every 20 ms from its start, the duration growing by the
+		 * step until the end, which is sent three times.
+		 */
+		ck_assert_uint_eq(s->now,
+				  cur->start_ns + cur->packets * 20 * MS);
+		if (e.end) {
+			if (cur->ends)
+				ck_assert_uint_eq(e.duration, cur->duration);
+			cur->duration = e.duration;
+			cur->ends++;
+		} else {
+			ck_assert_uint_eq(cur->ends, 0);
+			ck_assert_uint_eq(e.duration,
+					  (cur->packets + 1) * 160);
+		}
+		cur->packets++;
+	}
+	ck_assert(!cur || cur->ends == PBX_DTMF_TX_ENDS);
+	return n;
+}
+
+START_TEST(media_dtmf_tx_packets)
+{
+	struct pbx_dtmf_tx g;
+	struct txsim s = { .now = 1000 * MS, .aseq = 100 };
+	struct txev ev[4];
+
+	memset(&g, 0, sizeof(g));
+	ck_assert(!pbx_dtmf_tx_busy(&g));
+	/* Sequence numbers about to wrap, audio already flowing. */
+	pbx_rtp_out_init(&s.o, 0xabcdef01, 65533, 4294967000u);
+	tx_audio(&s);
+	s.now += 5 * MS;
+
+	/* One digit of the default length: 4 updates (160 to 640), then
+	 * the end (800) three times.
+	 */
+	ck_assert_int_eq(pbx_dtmf_tx_push(&g, '7', 0), 0);
+	ck_assert(pbx_dtmf_tx_busy(&g));
+	ck_assert_uint_eq(tx_drain(&g, &s, ev, 4), 1);
+	ck_assert_uint_eq(ev[0].event, 7);
+	ck_assert_uint_eq(ev[0].packets, 7);
+	ck_assert_uint_eq(ev[0].ends, 3);
+	ck_assert_uint_eq(ev[0].duration, 800);
+	ck_assert_uint_eq(ev[0].start_ns, 1005 * MS);
+
+	/* Three queued at once play one after the other, each with its own
+	 * timestamp, at least 40 ms of no tone between them.
+	 */
+	ck_assert_int_eq(pbx_dtmf_tx_push(&g, '*', 0), 0);
+	ck_assert_int_eq(pbx_dtmf_tx_push(&g, '#', 60), 0);
+	ck_assert_int_eq(pbx_dtmf_tx_push(&g, 'a', 0), 0);
+	ck_assert_uint_eq(tx_drain(&g, &s, ev, 4), 3);
+	ck_assert_uint_eq(ev[0].event, 10);
+	ck_assert_uint_eq(ev[1].event, 11);
+	ck_assert_uint_eq(ev[2].event, 12);
+	ck_assert_uint_eq(ev[1].duration, 480);
+	ck_assert_uint_eq(ev[1].packets, 2 + 3);
+	for (unsigned i = 1; i < 3; i++) {
+		ck_assert_uint_ge(ev[i].ts - ev[i - 1].ts,
+				  ev[i - 1].duration + 320u);
+		ck_assert_uint_ge(ev[i].start_ns - ev[i - 1].start_ns,
+				  ev[i - 1].duration * 125000ull + 40 * MS);
+	}
+
+	/* Lengths: clamped to 40 ms and 2 s. */
+	ck_assert_int_eq(pbx_dtmf_tx_push(&g, '1', 10), 0);
+	ck_assert_int_eq(pbx_dtmf_tx_push(&g, 'D', 60000), 0);
+	ck_assert_uint_eq(tx_drain(&g, &s, ev, 4), 2);
+	ck_assert_uint_eq(ev[0].duration, 320);
+	ck_assert_uint_eq(ev[1].event, 15);
+	ck_assert_uint_eq(ev[1].duration, 16000);
+
+	/* The queue holds 16; bad digits are refused. */
+	for (unsigned i = 0; i < PBX_DTMF_TX_QUEUE; i++)
+		ck_assert_int_eq(pbx_dtmf_tx_push(&g, '0', 0), 0);
+	ck_assert_int_eq(pbx_dtmf_tx_push(&g, '0', 0), ENOBUFS);
+	pbx_dtmf_tx_clear(&g);
+	ck_assert(!pbx_dtmf_tx_busy(&g));
+	ck_assert_int_eq(pbx_dtmf_tx_push(&g, 'x', 0), EINVAL);
+	ck_assert_int_eq(pbx_dtmf_tx_push(&g, '\0', 0), EINVAL);
+	ck_assert_int_eq(pbx_dtmf_tx_code('9'), 9);
+	ck_assert_int_eq(pbx_dtmf_tx_code('*'), 10);
+	ck_assert_int_eq(pbx_dtmf_tx_code('#'), 11);
+	ck_assert_int_eq(pbx_dtmf_tx_code('A'), 12);
+	ck_assert_int_eq(pbx_dtmf_tx_code('d'), 15);
+	ck_assert_int_eq(pbx_dtmf_tx_code('E'), -1);
+}
+END_TEST
+
+/* A stream that never carried audio: the events start it, and their
+ * timestamps follow the clock.
+ */
+START_TEST(media_dtmf_tx_unstarted)
+{
+	struct pbx_dtmf_tx g;
+	struct pbx_rtp_out o;
+	uint8_t buf[PBX_DTMF_TX_PKT];
+	struct pbx_rtp_hdr h[2];
+	uint64_t now = 5 * MS;
+	unsigned got = 0;
+
+	memset(&g, 0, sizeof(g));
+	pbx_rtp_out_init(&o, 1, 500, 1000);
+	ck_assert_int_eq(pbx_dtmf_tx_push(&g, '1', 0), 0);
+	ck_assert_int_eq(pbx_dtmf_tx_push(&g, '2', 0), 0);
+	for (; pbx_dtmf_tx_busy(&g); now += MS) {
+		struct pbx_rtp_hdr k;
+
+		if (!pbx_dtmf_tx_build(&g, &o, 96, now, buf))
+			continue;
+		ck_assert_int_eq(pbx_rtp_parse(&k, buf, sizeof(buf)), 0);
+		if (k.marker) {
+			ck_assert_uint_lt(got, 2);
+			h[got++] = k;
+		}
+	}
+	ck_assert_uint_eq(got, 2);
+	ck_assert_uint_eq(h[0].seq, 500);
+	ck_assert_uint_eq(h[0].ts, 1000);
+	ck_assert_uint_eq(h[1].seq, 507);
+	ck_assert_uint_eq(h[1].ts, 1000 + 140 * 8);
+}
+END_TEST
+
+/* The engine plays digits into a stream that relays audio meanwhile. */
+START_TEST(media_dtmf_send)
+{
+	struct phone pa, pb;
+	struct pbx_media_ep *a, *b, *c;
+	struct pbx_media_stats st;
+	struct pbx_dtmf_ev e;
+	struct pkt k;
+	uint32_t ssrc = 0, ev_ts[2] = { 0 };
+	uint16_t seq = 0;
+	unsigned n = 0, audio = 0, events = 0, ends[2] = { 0 };
+	uint8_t codes[2] = { 0 };
+
+	phone_open(&pa);
+	phone_open(&pb);
+	a = ep_open(&pa, PBX_CODEC_PCMU, 0, 101, NULL);
+	b = ep_open(&pb, PBX_CODEC_PCMU, 0, 96, NULL);
+	c = ep_open(NULL, PBX_CODEC_PCMU, 0, -1, NULL);
+	ck_assert_int_eq(pbx_media_bridge(a, b), 0);
+	ck_assert_int_eq(pbx_media_ep_send_dtmf(c, '5', 0), ENOTSUP);
+	ck_assert_int_eq(pbx_media_ep_send_dtmf(b, 'x', 0), EINVAL);
+	ck_assert_int_eq(pbx_media_ep_send_dtmf(NULL, '5', 0), EINVAL);
+
+	for (unsigned i = 0; i < 30; i++) {
+		send_audio(&pa, pbx_media_ep_port(a), 0, (uint16_t)(9 + i),
+			   160 * i, 0x1111, (uint8_t)i);
+		if (i == 5) {
+			ck_assert_int_eq(pbx_media_ep_send_dtmf(b, '#', 0), 0);
+			ck_assert_int_eq(pbx_media_ep_send_dtmf(b, '7', 60),
+					 0);
+		}
+		usleep(20 * 1000);
+	}
+	while (recv_rtp(&pb, &k, 300)) {
+		if (!n++) {
+			ssrc = k.h.ssrc;
+			ck_assert(k.h.marker);
+		} else {
+			ck_assert_uint_eq(k.h.ssrc, ssrc);
+			ck_assert_uint_eq(k.h.seq, (uint16_t)(seq + 1));
+		}
+		seq = k.h.seq;
+		if (k.h.pt == 0) {
+			ck_assert_uint_eq(k.data[12], audio++);
+			if (n > 1)
+				ck_assert(!k.h.marker);
+			continue;
+		}
+		ck_assert_uint_eq(k.h.pt, 96);
+		ck_assert_int_eq(pbx_dtmf_parse(&e, k.data + k.h.hlen,
+						k.h.plen), 0);
+		if (k.h.marker) {
+			ck_assert_uint_lt(events, 2);
+			codes[events] = e.event;
+			ev_ts[events++] = k.h.ts;
+		}
+		ck_assert_uint_gt(events, 0);
+		ck_assert_uint_eq(k.h.ts, ev_ts[events - 1]);
+		if (e.end)
+			ends[events - 1]++;
+	}
+	ck_assert_uint_eq(audio, 30);
+	ck_assert_uint_eq(events, 2);
+	ck_assert_uint_eq(codes[0], 11);
+	ck_assert_uint_eq(codes[1], 7);
+	ck_assert_uint_eq(ends[0], 3);
+	ck_assert_uint_eq(ends[1], 3);
+	ck_assert_int_eq(pbx_media_ep_stats(b, &st), 0);
+	ck_assert_uint_eq(st.rtp_out, n);
+
+	pbx_media_ep_free(a);
+	pbx_media_ep_free(b);
+	pbx_media_ep_free(c);
+	phone_close(&pa);
+	phone_close(&pb);
+}
+END_TEST
+
 /* ---- latching ---- */
 
 START_TEST(media_latch)
@@ -871,6 +1166,9 @@ static Suite *media_suite(void)
 	tcase_add_test(tc, media_transcode);
 	tcase_add_test(tc, media_source_change);
 	tcase_add_test(tc, media_dtmf_relay_and_report);
+	tcase_add_test(tc, media_dtmf_tx_packets);
+	tcase_add_test(tc, media_dtmf_tx_unstarted);
+	tcase_add_test(tc, media_dtmf_send);
 	tcase_add_test(tc, media_latch);
 	tcase_add_test(tc, media_no_remote);
 	tcase_add_test(tc, media_timeout);
