@@ -178,14 +178,10 @@ static int list_args(struct pbx_rest_req *req, const char **v,
 
 int pbx_rest_cdrs_list(struct pbx_rest_req *req)
 {
-	const char *v[NFILTERS + 2], *lim = pbx_rest_req_arg(req, "limit");
+	const char *v[NFILTERS], *lim = pbx_rest_req_arg(req, "limit");
 	char from[PBX_CDR_TIME_LEN], to[PBX_CDR_TIME_LEN];
-	char lbuf[16], obuf[16];
 	struct pbx_rest_verr verr;
 	unsigned limit, offset, unused;
-	PGresult *res;
-	long long total;
-	json_t *items;
 	bool ok;
 	int err;
 
@@ -201,34 +197,12 @@ int pbx_rest_cdrs_list(struct pbx_rest_req *req)
 	err = list_args(req, v, from, to, &ok);
 	if (!ok)
 		return err;
-
-	err = pbx_rest_query(req, &res, "SELECT count(*) FROM cdrs"
-			     CDR_WHERE, NFILTERS, v);
-	if (err)
-		return err;
-	total = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-
-	snprintf(lbuf, sizeof(lbuf), "%u", limit);
-	snprintf(obuf, sizeof(obuf), "%u", offset);
-	v[NFILTERS] = lbuf;
-	v[NFILTERS + 1] = obuf;
 	/* id breaks ties, so pages neither repeat nor skip a row. */
-	err = pbx_rest_query(req, &res, "SELECT " CDR_COLS " FROM cdrs"
-			     CDR_WHERE " ORDER BY start_time DESC, id DESC"
-			     " LIMIT $6 OFFSET $7", NFILTERS + 2, v);
-	if (err)
-		return err;
-	items = pbx_rest_query_rows(res, cdr_json);
-	PQclear(res);
-	if (!items)
-		return ENOMEM;
-	return pbx_rest_reply(req, 200,
-			      json_pack("{s:o, s:I, s:i, s:i}",
-					"items", items,
-					"total", (json_int_t)total,
-					"limit", (int)limit,
-					"offset", (int)offset));
+	return pbx_rest_query_page(req, "SELECT count(*) FROM cdrs" CDR_WHERE,
+				   "SELECT " CDR_COLS " FROM cdrs" CDR_WHERE
+				   " ORDER BY start_time DESC, id DESC"
+				   " LIMIT $6 OFFSET $7", NFILTERS, v, limit,
+				   offset, cdr_json);
 }
 
 int pbx_rest_cdrs_get(struct pbx_rest_req *req)

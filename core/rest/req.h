@@ -134,7 +134,7 @@ typedef json_t *(pbx_rest_row_json_h)(const PGresult *res, int row);
 json_t *pbx_rest_query_rows(const PGresult *res, pbx_rest_row_json_h *row);
 
 /* Most filter parameters a paginated listing may take. */
-#define PBX_REST_PAGE_PARAMS_MAX 4
+#define PBX_REST_PAGE_PARAMS_MAX 5
 
 /* Reply 200 {"items","total","limit","offset"} for one page of a list:
  * <count_sql> counts the rows with the <n> filter <values>; <page_sql>

@@ -12,7 +12,8 @@
 #   Retry-After (the previous INVITE is not ACKed);
 # - CSeq gaps accepted; the re-INVITE's new Contact becomes the target of
 #   pbxd's BYE; pbxd's ACK to the callee follows its Record-Route;
-# - the callee never sees any of it (one INVITE only).
+# - the callee never sees any of it (one INVITE only);
+# - an INFO outside any dialog gets 481.
 . "$(dirname "$0")/lib.sh"
 
 user_create 1251 'Indialog-caller-1'
@@ -77,3 +78,30 @@ wait_calls_total 0 3
 cid=$(sipp_callid caller)
 cdr_wait "$cid"
 expect_eq "$(cdr_get "$cid" "disposition, hangup_side")" "answered|callee" "cdrs row"
+
+# INFO belongs to a dialog: one with no call behind it gets 481.
+status=$(python3 - "$PBX_SIP_HOST" "$PBX_SIP_PORT" <<'PYEOF'
+import socket, sys
+host, port = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+s.settimeout(3)
+me = s.getsockname()[1]
+msg = ("INFO sip:1251@%s:%d SIP/2.0\r\n"
+       "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bK-strayinfo;rport\r\n"
+       "Max-Forwards: 70\r\n"
+       "From: <sip:1252@pbx.local>;tag=stray1\r\n"
+       "To: <sip:1251@pbx.local>\r\n"
+       "Call-ID: stray-info-%d@127.0.0.1\r\n"
+       "CSeq: 1 INFO\r\n"
+       "Content-Type: application/dtmf-relay\r\n"
+       "Content-Length: 10\r\n\r\nSignal=5\r\n") % (host, port, me, me)
+s.sendto(msg.encode(), (host, port))
+while True:
+    line = s.recv(4096).decode(errors="replace").split("\r\n", 1)[0]
+    if not line.startswith("SIP/2.0 1"):
+        print(line.split(" ")[1])
+        break
+PYEOF
+)
+expect_eq "$status" 481 "INFO outside a dialog"
